@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/penstockdb/penstock/internal/rowcodec"

@@ -52,15 +52,15 @@ const (
 // top-level columns, a RECORD's sub-fields or a RANGE's bounds).
 type msgPlan struct {
 	cols     []*schema.Field
-	top      bool                             // the table's top level
-	dense    []*fieldPlan                     // by field number, when numbers are small
-	sparse   map[protowire.Number]*fieldPlan  // otherwise
-	singular []*fieldPlan                     // non-repeated fields; slot = index
-	repeated []*fieldPlan                     // repeated fields; slot = index
-	absent   []absentCol                      // columns no writer field feeds
-	name     string                           // message full name, for parse errors
-	isRange  bool                             // bounds of a RANGE: start must precede end
-	rangeTyp schema.Type                      // element type when isRange
+	top      bool                            // the table's top level
+	dense    []*fieldPlan                    // by field number, when numbers are small
+	sparse   map[protowire.Number]*fieldPlan // otherwise
+	singular []*fieldPlan                    // non-repeated fields; slot = index
+	repeated []*fieldPlan                    // repeated fields; slot = index
+	absent   []absentCol                     // columns no writer field feeds
+	name     string                          // message full name, for parse errors
+	isRange  bool                            // bounds of a RANGE: start must precede end
+	rangeTyp schema.Type                     // element type when isRange
 }
 
 // absentCol is a column the writer schema does not mention: it always gets
@@ -152,8 +152,8 @@ type compiler struct {
 	extra        []string
 	incompat     string
 	incompatPath string
-	defaults   map[*schema.Field]DefaultFunc
-	defaultErr error
+	defaults     map[*schema.Field]DefaultFunc
+	defaultErr   error
 }
 
 func (c *compiler) fail(path, format string, args ...any) {
