@@ -1,0 +1,413 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Default settings.
+const (
+	DefaultSegmentSize   = 128 << 20 // 128 MiB
+	DefaultMaxBatchBytes = 16 << 20  // 16 MiB
+)
+
+// Errors returned by the log. Corruption is reported as *CorruptionError, whose Err is one of
+// ErrChecksum, ErrBadHeader, ErrTruncated or ErrMissingSegment.
+var (
+	// ErrClosed is returned by operations on a closed log, and given to the done callback of
+	// appends made after Close began.
+	ErrClosed = errors.New("wal: log closed")
+	// ErrFailed is wrapped (together with the original cause) by every append error after a
+	// write or sync failed. The log stays failed until it is closed and reopened; reopening
+	// recovers every record whose append completed without error (records of the failed round
+	// may or may not be there).
+	ErrFailed = errors.New("wal: log failed")
+	// ErrNotFound is returned by ReadAt for a position outside the log: an unknown or removed
+	// segment, or an offset before the first or at/after the last readable record.
+	ErrNotFound = errors.New("wal: record not found")
+	// ErrTooLarge is given to the done callback of a record longer than MaxRecordSize. Such a
+	// record is not written; the log stays usable.
+	ErrTooLarge = errors.New("wal: record too large")
+	// ErrReplayOrder is returned by Replay when it is called a second time or after the first
+	// append.
+	ErrReplayOrder = errors.New("wal: Replay must be called at most once, before the first append")
+
+	// ErrChecksum means a frame's header or payload checksum does not match its bytes.
+	ErrChecksum = errors.New("wal: checksum mismatch")
+	// ErrBadHeader means a segment file header is missing, has the wrong magic or version, or
+	// names another segment.
+	ErrBadHeader = errors.New("wal: bad segment header")
+	// ErrTruncated means a sealed segment ends in the middle of a frame.
+	ErrTruncated = errors.New("wal: segment ends inside a frame")
+	// ErrMissingSegment means segment numbers are not contiguous.
+	ErrMissingSegment = errors.New("wal: missing segment")
+)
+
+// CorruptionError reports damage that the log does not repair: anything but a torn tail of the
+// last segment. A server must refuse to start on it rather than serve a log with a hole.
+type CorruptionError struct {
+	Segment uint32 // segment number (file name)
+	Offset  int64  // byte offset of the damaged frame or header within the segment file
+	Err     error  // ErrChecksum, ErrBadHeader, ErrTruncated, ErrMissingSegment or an I/O error
+}
+
+// Error describes the damage with the file name, so an operator knows where to look.
+func (e *CorruptionError) Error() string {
+	return fmt.Sprintf("wal: corrupt log: segment %s at offset %d: %v", segmentName(e.Segment), e.Offset, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *CorruptionError) Unwrap() error { return e.Err }
+
+// SyncMode says when an append counts as complete.
+type SyncMode int
+
+const (
+	// SyncAlways completes an append after its bytes were written and fdatasync'ed: it survives
+	// kill -9 and power loss. The default.
+	SyncAlways SyncMode = iota
+	// SyncNever completes an append after write(2): it survives kill -9 of the process but not
+	// power loss or an OS crash. Segments are still synced when they are sealed and on Close.
+	SyncNever
+)
+
+// String returns "always" or "never".
+func (m SyncMode) String() string {
+	switch m {
+	case SyncAlways:
+		return "always"
+	case SyncNever:
+		return "never"
+	}
+	return fmt.Sprintf("SyncMode(%d)", int(m))
+}
+
+// Options configures a Log. The zero value means all defaults.
+type Options struct {
+	// SegmentSize is the size in bytes after which the log rolls to a new segment file. A
+	// segment can exceed it by at most one record. <= 0 means DefaultSegmentSize.
+	SegmentSize int64
+	// Sync says when an append completes. Zero is SyncAlways.
+	Sync SyncMode
+	// MaxBatchBytes caps the payload bytes one group-commit round writes before it syncs. A
+	// single record larger than the cap forms a round on its own. <= 0 means
+	// DefaultMaxBatchBytes.
+	MaxBatchBytes int64
+}
+
+// DefaultOptions returns the defaults: 128 MiB segments, SyncAlways, 16 MiB rounds.
+func DefaultOptions() Options {
+	return Options{SegmentSize: DefaultSegmentSize, Sync: SyncAlways, MaxBatchBytes: DefaultMaxBatchBytes}
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.SegmentSize <= 0 {
+		o.SegmentSize = DefaultSegmentSize
+	}
+	if o.MaxBatchBytes <= 0 {
+		o.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if o.Sync != SyncAlways && o.Sync != SyncNever {
+		return o, fmt.Errorf("wal: invalid sync mode %d", int(o.Sync))
+	}
+	return o, nil
+}
+
+// Pos identifies a record: segment number and byte offset of its frame start.
+type Pos struct {
+	Segment uint32
+	Offset  int64
+}
+
+// String formats p as segment:offset.
+func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Segment, p.Offset) }
+
+// Stats are cumulative counters since Open.
+type Stats struct {
+	Records int64 // records written and completed without error
+	Bytes   int64 // payload bytes of those records
+	Rounds  int64 // group-commit rounds (one write and, with SyncAlways, one fdatasync each)
+	Rolls   int64 // segments created after Open
+}
+
+// segment is one segment file as seen by readers.
+type segment struct {
+	num uint32
+	// size is the readable end: the file size for sealed segments, and the end of the last
+	// completed round for the active one.
+	size atomic.Int64
+
+	mu sync.Mutex // guards rf
+	rf *os.File   // read handle, opened on first ReadAt
+}
+
+// Log is a segmented, checksummed, group-committed write-ahead log of opaque records. Its
+// methods are safe for concurrent use.
+type Log struct {
+	dir  string
+	opts Options
+	wrap func(*os.File) file // turns a segment file into what the flusher writes to
+
+	// The append queue. Guarded by mu; cond signals the flusher.
+	mu       sync.Mutex
+	cond     sync.Cond
+	queue    []pending
+	closing  bool // Close began: new appends are answered with ErrClosed in order
+	stopped  bool // flusher exited: new appends are answered with ErrClosed directly
+	flusherC chan struct{}
+
+	// Owned by the flusher goroutine (and by Open before it starts).
+	w       file // active segment, written at offset end
+	active  *segment
+	end     int64 // bytes written to the active segment
+	buf     []byte
+	failErr error // non-nil once a write or sync failed
+
+	segMu sync.RWMutex // guards segs (the slice, not the elements)
+	segs  []*segment   // ascending by num; the last one is active
+
+	phase     atomic.Int32 // phaseFresh, phaseReplayed, phaseAppending
+	total     atomic.Int64 // readable bytes across segments
+	stats     struct{ records, bytes, rounds, rolls atomic.Int64 }
+	closeOnce sync.Once
+	closeErr  error
+	closed    bool // guarded by segMu; ReadAt answers ErrClosed
+}
+
+const (
+	phaseFresh int32 = iota
+	phaseReplayed
+	phaseAppending
+)
+
+// Open opens or creates the log in dir (creating dir if needed). It checks every segment
+// header, scans the last segment and cuts off a torn tail there (truncating the file to the end
+// of the last whole record and syncing it). Damage that is not a torn tail of the last segment
+// is returned as a *CorruptionError; damage inside earlier segments is found by Replay, which
+// reads them. The caller must hold whatever lock keeps other processes out of dir.
+func Open(dir string, opts Options) (*Log, error) {
+	return open(dir, opts, func(f *os.File) file { return osFile{f} })
+}
+
+func open(dir string, opts Options, wrap func(*os.File) file) (*Log, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("wal: %w", err)
+	}
+	l := &Log{dir: dir, opts: opts, wrap: wrap, flusherC: make(chan struct{})}
+	l.cond.L = &l.mu
+	if err := l.load(); err != nil {
+		if l.w != nil {
+			l.w.Close()
+		}
+		return nil, err
+	}
+	go l.flusher()
+	return l, nil
+}
+
+// load finds the segments, validates them and opens the active one for writing.
+func (l *Log) load() error {
+	entries, err := os.ReadDir(l.dir)
+	if err != nil {
+		return fmt.Errorf("wal: %w", err)
+	}
+	var nums []uint32
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, tmpSuffix) {
+			// A segment whose creation did not finish; it never held a record.
+			if err := os.Remove(filepath.Join(l.dir, name)); err != nil {
+				return fmt.Errorf("wal: removing leftover %s: %w", name, err)
+			}
+			continue
+		}
+		if n, ok := parseSegmentName(name); ok && e.Type().IsRegular() {
+			nums = append(nums, n)
+		}
+	}
+	slices.Sort(nums)
+	if len(nums) == 0 {
+		return l.createSegment(1)
+	}
+	for i, n := range nums {
+		if i > 0 && n != nums[i-1]+1 {
+			return &CorruptionError{Segment: nums[i-1] + 1, Err: ErrMissingSegment}
+		}
+		s := &segment{num: n}
+		last := i == len(nums)-1
+		size, err := l.checkSegment(n, last)
+		if err != nil {
+			return err
+		}
+		s.size.Store(size)
+		l.total.Add(size)
+		l.segs = append(l.segs, s)
+	}
+	l.active = l.segs[len(l.segs)-1]
+	f, err := os.OpenFile(l.path(l.active.num), os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("wal: %w", err)
+	}
+	l.w = l.wrap(f)
+	l.end = l.active.size.Load()
+	return nil
+}
+
+// checkSegment validates segment n's header and returns its size. For the last segment it
+// also scans the records and cuts off a torn tail.
+func (l *Log) checkSegment(n uint32, last bool) (int64, error) {
+	flag := os.O_RDONLY
+	if last {
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(l.path(n), flag, 0)
+	if err != nil {
+		return 0, fmt.Errorf("wal: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("wal: %w", err)
+	}
+	size := fi.Size()
+	var h [segmentHeaderSize]byte
+	if _, err := f.ReadAt(h[:], 0); err != nil && size >= segmentHeaderSize {
+		return 0, fmt.Errorf("wal: %w", err)
+	}
+	if err := checkSegmentHeader(h[:min(size, segmentHeaderSize)], n); err != nil {
+		return 0, &CorruptionError{Segment: n, Err: err}
+	}
+	if !last {
+		return size, nil
+	}
+	end, err := recoverTail(f, n, size)
+	if err != nil {
+		return 0, err
+	}
+	if end < size {
+		if err := f.Truncate(end); err != nil {
+			return 0, fmt.Errorf("wal: cutting torn tail of %s: %w", segmentName(n), err)
+		}
+		if err := f.Sync(); err != nil {
+			return 0, fmt.Errorf("wal: cutting torn tail of %s: %w", segmentName(n), err)
+		}
+	}
+	return end, nil
+}
+
+func (l *Log) path(n uint32) string { return filepath.Join(l.dir, segmentName(n)) }
+
+// createSegment makes segment n durable (header written and synced under a temporary name,
+// renamed, directory synced) and makes it the active segment. Records are only written to a
+// segment after this returns, so no acknowledged record can live in a file the directory lost.
+func (l *Log) createSegment(n uint32) error {
+	tmp := filepath.Join(l.dir, segmentName(n)+".tmp")
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("wal: creating segment: %w", err)
+	}
+	w := l.wrap(f)
+	fail := func(err error) error {
+		w.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("wal: creating segment %s: %w", segmentName(n), err)
+	}
+	if _, err := w.WriteAt(appendSegmentHeader(nil, n), 0); err != nil {
+		return fail(err)
+	}
+	if err := w.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, l.path(n)); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(l.dir); err != nil {
+		// The file exists under its final name but may not survive a crash; it holds no
+		// record, so leaving it is harmless.
+		w.Close()
+		return fmt.Errorf("wal: creating segment %s: %w", segmentName(n), err)
+	}
+	s := &segment{num: n}
+	s.size.Store(segmentHeaderSize)
+	l.segMu.Lock()
+	l.segs = append(l.segs, s)
+	l.segMu.Unlock()
+	l.total.Add(segmentHeaderSize)
+	if l.w != nil {
+		l.w.Close()
+	}
+	l.w, l.active, l.end = w, s, segmentHeaderSize
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Size returns the number of readable bytes across all segment files, headers included.
+func (l *Log) Size() int64 { return l.total.Load() }
+
+// Stats returns counters since Open.
+func (l *Log) Stats() Stats {
+	return Stats{
+		Records: l.stats.records.Load(),
+		Bytes:   l.stats.bytes.Load(),
+		Rounds:  l.stats.rounds.Load(),
+		Rolls:   l.stats.rolls.Load(),
+	}
+}
+
+// Close waits until every append queued before it has completed, syncs the active segment
+// (unless the log failed) and closes the files. Appends queued after Close began complete with
+// ErrClosed. Close returns the error that failed the log, if any, or an error from the final
+// sync or close. Calling Close again returns nil.
+func (l *Log) Close() error {
+	first := false
+	l.closeOnce.Do(func() {
+		first = true
+		l.mu.Lock()
+		l.closing = true
+		l.cond.Signal()
+		l.mu.Unlock()
+		<-l.flusherC
+		// The flusher has exited, so its state is ours now.
+		err := l.failErr
+		if err == nil && l.opts.Sync == SyncNever {
+			if serr := l.w.Sync(); serr != nil {
+				err = fmt.Errorf("wal: final sync: %w", serr)
+			}
+		}
+		if cerr := l.w.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("wal: %w", cerr)
+		}
+		l.segMu.Lock()
+		l.closed = true
+		for _, s := range l.segs {
+			s.closeReader()
+		}
+		l.segMu.Unlock()
+		l.closeErr = err
+	})
+	if !first {
+		return nil
+	}
+	return l.closeErr
+}
