@@ -81,7 +81,7 @@ type Table struct {
 	Project           string
 	Dataset           string
 	ID                string
-	Schema            *schema.Table
+	Schema            *schema.Table // never nil once stored; read-only when returned (see Catalog)
 	SchemaVersion     int64
 	TimePartitioning  *TimePartitioning
 	RangePartitioning *RangePartitioning
@@ -96,7 +96,12 @@ type Table struct {
 // Catalog is the metadata store. Implementations are safe for concurrent
 // use. Any project id is valid and exists implicitly.
 //
-// Returned values are copies: callers may keep and modify them.
+// Returned values are copies: callers may keep and modify them, with one
+// exception. A Table's Schema, and the schema SchemaAt returns, may be
+// shared with the catalog and other callers and must be treated as
+// read-only (replace the pointer, or Clone before editing in place): this
+// keeps GetTable and TableByUID, which sit on the append hot path, free of
+// deep copies.
 type Catalog interface {
 	// CreateDataset stores a new dataset, filling CreationTime,
 	// ModifiedTime, ETag and a default Location ("US"). It returns
