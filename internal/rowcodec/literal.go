@@ -51,7 +51,8 @@ func litErr(kind error, format string, args ...any) error {
 }
 
 // quoteValue makes user input safe and short for an error message: valid
-// UTF-8 (messages travel in proto strings) and at most ~100 bytes.
+// UTF-8 (messages travel in proto strings) and at most ~100 bytes. The
+// result never aliases s: the JSON path parses from views of its input.
 func quoteValue(s string) string {
 	const max = 100
 	if len(s) > max {
@@ -61,7 +62,7 @@ func quoteValue(s string) string {
 		}
 		s = s[:cut] + "..."
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Clone(strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // Civil-time ranges, in the units of each type.
@@ -313,6 +314,7 @@ func loadZone(name string) (*time.Location, bool) {
 	if name == "" || name == "Local" || strings.ContainsAny(name, " \\") {
 		return nil, false
 	}
+	name = strings.Clone(name) // callers may pass a view of a reused buffer
 	l, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, false

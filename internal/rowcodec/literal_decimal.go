@@ -66,7 +66,7 @@ func ParseNumeric(s string, big bool) (Decimal, error) {
 // p.Precision digits. Errors as for ParseNumeric.
 func ParseDecimal(s string, p DecimalParams) (Decimal, error) {
 	t := trimSpace(s)
-	neg, mag, st := scanDecimal(t, p.Scale, p.HalfEven)
+	neg, mag, st, _ := scanDecimal(t, p.Scale, p.HalfEven)
 	if st == scanBad {
 		return Decimal{}, litErr(ErrSyntax, "Invalid %s value: %s", p.typeName(), quoteValue(s))
 	}
@@ -119,8 +119,9 @@ var pow10 = func() []u256 {
 }()
 
 // scanDecimal parses sign, digits, optional '.', digits, optional exponent,
-// and returns the magnitude scaled by 10^scale, rounded.
-func scanDecimal(s string, scale int, halfEven bool) (neg bool, mag u256, st scanStatus) {
+// and returns the magnitude scaled by 10^scale, rounded; inexact reports
+// that rounding dropped a non-zero digit.
+func scanDecimal(s string, scale int, halfEven bool) (neg bool, mag u256, st scanStatus, inexact bool) {
 	i := 0
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
 		neg = s[i] == '-'
@@ -141,7 +142,7 @@ func scanDecimal(s string, scale int, halfEven bool) (neg bool, mag u256, st sca
 		frac = s[fs:i]
 	}
 	if len(intPart)+len(frac) == 0 {
-		return false, u256{}, scanBad
+		return false, u256{}, scanBad, false
 	}
 	exp := 0
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
@@ -159,14 +160,14 @@ func scanDecimal(s string, scale int, halfEven bool) (neg bool, mag u256, st sca
 			i++
 		}
 		if i == es {
-			return false, u256{}, scanBad
+			return false, u256{}, scanBad, false
 		}
 		if eneg {
 			exp = -exp
 		}
 	}
 	if i != len(s) {
-		return false, u256{}, scanBad
+		return false, u256{}, scanBad, false
 	}
 	// Digits D = intPart ++ frac; value = D × 10^(exp-len(frac)).
 	digit := func(k int) byte {
@@ -185,17 +186,23 @@ func scanDecimal(s string, scale int, halfEven bool) (neg bool, mag u256, st sca
 	var over bool
 	for k := first; k < keep; k++ {
 		if mag, over = mag.mulAdd(10, uint64(digit(k)-'0')); over {
-			return neg, mag, scanOverflow
+			return neg, mag, scanOverflow, false
 		}
 	}
 	if shift > 0 && first < n {
 		if shift > 77 {
-			return neg, mag, scanOverflow
+			return neg, mag, scanOverflow, false
 		}
 		for ; shift > 0; shift-- {
 			if mag, over = mag.mulAdd(10, 0); over {
-				return neg, mag, scanOverflow
+				return neg, mag, scanOverflow, false
 			}
+		}
+	}
+	for k := max(keep, first); k < n; k++ {
+		if digit(k) != '0' {
+			inexact = true
+			break
 		}
 	}
 	if keep < n && keep >= 0 {
@@ -221,14 +228,14 @@ func scanDecimal(s string, scale int, halfEven bool) (neg bool, mag u256, st sca
 		}
 		if up {
 			if mag, over = mag.add1(); over {
-				return neg, mag, scanOverflow
+				return neg, mag, scanOverflow, false
 			}
 		}
 	}
 	if mag.isZero() {
 		neg = false
 	}
-	return neg, mag, scanOK
+	return neg, mag, scanOK, inexact
 }
 
 // scanStatus is scanDecimal's verdict.
