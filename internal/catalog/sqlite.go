@@ -97,10 +97,9 @@ type dsEntry struct {
 }
 
 type tableEntry struct {
-	t          *Table
-	datasetUID int64
-	gen        int64
-	schemas    []*schema.Table // schemas[v-1] is the schema at version v
+	t       *Table
+	gen     int64
+	schemas []*schema.Table // schemas[v-1] is the schema at version v
 }
 
 // Open opens or creates the catalog database at path (a file name; its

@@ -90,7 +90,7 @@ func (r *tableRow) entry(ds *Dataset, hist []*schema.Table) (*tableEntry, error)
 	if err := decodeNullJSON(r.clustering, &t.Clustering); err != nil {
 		return nil, fmt.Errorf("clustering: %w", err)
 	}
-	return &tableEntry{t: t, datasetUID: r.datasetUID, gen: r.generation, schemas: hist}, nil
+	return &tableEntry{t: t, gen: r.generation, schemas: hist}, nil
 }
 
 // etag derives a resource's entity tag from what changes on every update:

@@ -58,6 +58,37 @@ func TestOpen_Pragmas(t *testing.T) {
 	}
 }
 
+// TestOpen_WithoutClose opens the file a second time while the first
+// catalog is still open and was never closed, as a restarted process would
+// after a crash: every acknowledged mutation must already be in the file.
+func TestOpen_WithoutClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	ctx := context.Background()
+	first := mustOpen(t, path)
+	if _, err := first.CreateDataset(ctx, &catalog.Dataset{Project: "p", ID: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := first.CreateTable(ctx, &catalog.Table{Project: "p", Dataset: "d", ID: "t",
+		Schema: &schema.Table{Fields: []*schema.Field{{Name: "a", Type: "STRING"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := tb.Clone()
+	next.Schema.Fields = append(next.Schema.Fields, &schema.Field{Name: "b", Type: "INTEGER"})
+	if tb, err = first.UpdateTable(ctx, next, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	second := mustOpen(t, path)
+	got, err := second.GetTable(ctx, "p", "d", "t")
+	if err != nil {
+		t.Fatalf("GetTable in second catalog: %v", err)
+	}
+	if got.UID != tb.UID || got.SchemaVersion != 2 || got.ETag != tb.ETag || len(got.Schema.Fields) != 2 {
+		t.Errorf("second catalog sees %+v, want %+v", got, tb)
+	}
+}
+
 func TestOpen_Errors(t *testing.T) {
 	dir := t.TempDir()
 	t.Run("QuestionMark", func(t *testing.T) {

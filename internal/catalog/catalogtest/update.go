@@ -22,7 +22,8 @@ func newEvolvable(t *testing.T, newStore func(t *testing.T) Opener) (*env, *cata
 	return e, tb
 }
 
-// update returns cur with its schema replaced by s, ready for UpdateTable.
+// withSchema returns a copy of cur with its schema replaced by s, ready
+// for UpdateTable.
 func withSchema(cur *catalog.Table, s *schema.Table) *catalog.Table {
 	c := cur.Clone()
 	c.Schema = s
