@@ -220,8 +220,8 @@ func TestProtoDecode_CivilTypes(t *testing.T) {
 		{name: "timestamp/empty message is the epoch", ftype: `type: TYPE_MESSAGE type_name: ".google.protobuf.Timestamp"`, col: col(schema.Timestamp),
 			row: pbMsg(1), want: rowcodec.Timestamp(0)},
 		{name: "timestamp/inlined message", ftype: `type: TYPE_MESSAGE type_name: "google_protobuf_Timestamp"`,
-			decls:  `nested_type { name: "google_protobuf_Timestamp" field { name: "seconds" number: 1 type: TYPE_INT64 } field { name: "nanos" number: 2 type: TYPE_INT32 } }`,
-			col:    col(schema.Timestamp), row: pbMsg(1, pbInt(1, 1), pbInt(2, 2000)), want: rowcodec.Timestamp(1000002)},
+			decls: `nested_type { name: "google_protobuf_Timestamp" field { name: "seconds" number: 1 type: TYPE_INT64 } field { name: "nanos" number: 2 type: TYPE_INT32 } }`,
+			col:   col(schema.Timestamp), row: pbMsg(1, pbInt(1, 1), pbInt(2, 2000)), want: rowcodec.Timestamp(1000002)},
 		{name: "timestamp/Int64Value", ftype: `type: TYPE_MESSAGE type_name: ".google.protobuf.Int64Value"`, col: col(schema.Timestamp), row: pbMsg(1, pbInt(1, 5)), want: rowcodec.Timestamp(5)},
 	})
 }
