@@ -383,3 +383,16 @@ func decimalFromMag(neg bool, mag u256, isBig bool) (Decimal, error) {
 	}
 	return Decimal{w: mag, big: isBig}, nil
 }
+
+// ToBig returns d as a BIGNUMERIC. Every NUMERIC value fits.
+func (d Decimal) ToBig() Decimal {
+	if d.big {
+		return d
+	}
+	neg, mag := d.w.abs()
+	for i := NumericScale; i < BigNumericScale; i++ {
+		mag, _ = mag.mulAdd(10, 0)
+	}
+	out, _ := decimalFromMag(neg, mag, true)
+	return out
+}
