@@ -213,10 +213,11 @@ func (l *Log) write(batch []pending) error {
 		if p.rej != nil {
 			continue
 		}
-		var h [frameHeaderSize]byte
-		putFrameHeader(h[:], p.data, first)
+		// The header goes straight into buf: a local array would escape through the CRC
+		// function (an indirect call) and cost an allocation per record.
+		buf = append(buf, make([]byte, frameHeaderSize)...)
+		putFrameHeader(buf[len(buf)-frameHeaderSize:], p.data, first)
 		first = false
-		buf = append(buf, h[:]...)
 		if len(p.data) < directWriteMin {
 			buf = append(buf, p.data...)
 			if len(buf) >= gatherFlushAt {
