@@ -281,7 +281,7 @@ func TestProtoDecode_Repeated(t *testing.T) {
 			row: pbPacked(1, 1, uint64(1)<<62), err: "Timestamp field value is out of range: 4611686018427387904 on field f."},
 		{name: "wrapper element without value is NULL", ftype: `label: LABEL_REPEATED type: TYPE_MESSAGE type_name: "W"`,
 			decls: `nested_type { name: "W" field { name: "value" number: 1 type: TYPE_INT64 } }`, col: rep(schema.Integer),
-			row: pbRow(pbMsg(1, pbInt(1, 3)), pbMsg(1)), err: "Array cannot have a null element on field f."},
+			row: pbRow(pbMsg(1, pbInt(1, 3)), pbMsg(1)), err: "Null value in repeated field: f."},
 		{name: "record element error path", ftype: `label: LABEL_REPEATED type: TYPE_MESSAGE type_name: "S"`,
 			decls: `nested_type { name: "S" field { name: "x" number: 1 type: TYPE_INT64 } }`,
 			col:   &schema.Field{Type: schema.Record, Mode: schema.Repeated, Fields: []*schema.Field{pbCol("x", schema.Date, "")}},

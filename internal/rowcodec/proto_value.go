@@ -59,7 +59,7 @@ func literalErr(f *fieldPlan, err error) *rowErr {
 const (
 	msgInvalidUTF8 = "String field value is not valid UTF-8 on field " + pathMark + "."
 	msgRequired    = "Missing required field: " + pathMark + "."
-	msgNullElement = "Array cannot have a null element on field " + pathMark + "."
+	msgNullElement = "Null value in repeated field: " + pathMark + "."
 )
 
 // readRaw reads one value of kind k from b: integers and floats as bits in

@@ -31,7 +31,7 @@ type state struct {
 	miss  []MissingValue // effective interpretation per top-level column
 	slots []slot         // stack: one frame per message being parsed
 	lists [][]Value      // stack of repeated-field accumulators (Decode)
-	buf   []byte         // merge buffer
+	zero  Options        // stands in for a nil *Options
 }
 
 var statePool = sync.Pool{New: func() any { return new(state) }}
@@ -39,7 +39,8 @@ var statePool = sync.Pool{New: func() any { return new(state) }}
 func (d *ProtoDecoder) getState(o *Options, mat bool) *state {
 	s := statePool.Get().(*state)
 	if o == nil {
-		o = &Options{}
+		s.zero = Options{}
+		o = &s.zero
 	}
 	s.o, s.mat = o, mat
 	s.miss = s.miss[:0]
@@ -272,6 +273,9 @@ func (s *state) missingValue(f *fieldPlan, m MissingValue) (Value, bool, *rowErr
 	if f.hasDef {
 		if f.defErr != nil {
 			return nil, false, f.defErr.clone()
+		}
+		if b, ok := f.defVal.([]byte); ok && s.mat {
+			return append([]byte{}, b...), false, nil // rows own their values
 		}
 		return f.defVal, false, nil
 	}
