@@ -1,0 +1,254 @@
+package write
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/penstockdb/penstock/internal/catalog"
+	"github.com/penstockdb/penstock/internal/rowcodec"
+	"github.com/penstockdb/penstock/internal/schema"
+	"github.com/penstockdb/penstock/internal/storage/record"
+)
+
+// span is the visible part of one chunk in a read snapshot.
+type span struct {
+	c       chunk
+	visible int64
+}
+
+// snapshot returns the visible spans of a table in log order, and the
+// total number of visible rows. The spans are consistent: a batch commit
+// or flush is either wholly in or wholly out.
+func (e *Engine) snapshot(uid int64) ([]span, int64) {
+	e.mu.RLock()
+	ts := e.tables[uid]
+	e.mu.RUnlock()
+	if ts == nil {
+		return nil, 0
+	}
+	ts.mu.RLock()
+	defer ts.mu.RUnlock()
+	spans := make([]span, 0, len(ts.chunks))
+	var total int64
+	for i := range ts.chunks {
+		c := &ts.chunks[i]
+		if v := c.visible(); v > 0 {
+			spans = append(spans, span{c: *c, visible: v})
+			total += v
+		}
+	}
+	return spans, total
+}
+
+// ReadRows calls fn for the table's visible rows in log order, skipping the
+// first start rows, at most max rows (max < 0: no limit). Rows are
+// projected onto t.Schema (columns added after a row was written read as
+// NULL). It returns the total number of visible rows.
+func (e *Engine) ReadRows(ctx context.Context, t *catalog.Table, start, max int64, fn func(rowcodec.Row) error) (int64, error) {
+	spans, total := e.snapshot(t.UID)
+	if start < 0 {
+		start = 0
+	}
+	for _, sp := range spans {
+		if max == 0 {
+			break
+		}
+		if start >= sp.visible {
+			start -= sp.visible
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		rows, err := e.decodeChunk(ctx, t, sp.c)
+		if err != nil {
+			return total, err
+		}
+		end := sp.visible
+		if max > 0 && end-start > max {
+			end = start + max
+		}
+		for _, r := range rows[start:end] {
+			if err := fn(r); err != nil {
+				return total, err
+			}
+		}
+		if max > 0 {
+			max -= end - start
+		}
+		start = 0
+	}
+	return total, nil
+}
+
+// decodeChunk reads one logged Rows record and decodes all its rows onto
+// t's current schema.
+func (e *Engine) decodeChunk(ctx context.Context, t *catalog.Table, c chunk) ([]rowcodec.Row, error) {
+	data, err := e.backend.ReadAt(c.ref)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading rows at %v: %v", ErrStorage, c.ref, err)
+	}
+	rec, err := record.DecodeRows(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStorage, err)
+	}
+	opts := rowcodec.Options{
+		Now:            time.UnixMicro(rec.Micros),
+		Seed:           rowSeed(rec.Stream, rec.TableUID, rec.First),
+		DefaultMissing: rowcodec.MissingValue(rec.DefaultMissing),
+	}
+	if len(rec.Missing) > 0 {
+		opts.MissingValues = make(map[string]rowcodec.MissingValue, len(rec.Missing))
+		for _, m := range rec.Missing {
+			opts.MissingValues[m.Column] = rowcodec.MissingValue(m.Value)
+		}
+	}
+	rows := make([]rowcodec.Row, 0, len(rec.Rows))
+	emit := func(_ int, r rowcodec.Row) error { rows = append(rows, r); return nil }
+	var from *schema.Table
+	switch rec.Format {
+	case record.FormatProto:
+		dec, sch, err := e.protoDecoder(ctx, rec.SchemaID)
+		if err != nil {
+			return nil, err
+		}
+		from = sch
+		err = dec.Decode(rec.Rows, &opts, emit)
+		if err != nil {
+			return nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
+		}
+	case record.FormatJSON:
+		dec, sch, err := e.jsonDecoder(ctx, rec.TableUID, rec.TableVersion)
+		if err != nil {
+			return nil, err
+		}
+		from = sch
+		jo := rowcodec.JSONOptions{Options: opts, IgnoreUnknownValues: rec.IgnoreUnknown}
+		if err := dec.Decode(rec.Rows, &jo, emit); err != nil {
+			return nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown row format %d", ErrStorage, rec.Format)
+	}
+	if t.SchemaVersion != versionOf(from, t) {
+		for i, r := range rows {
+			rows[i] = rowcodec.Project(r, from, t.Schema)
+		}
+	}
+	return rows, nil
+}
+
+// versionOf is a cheap identity check: the projection is needed whenever
+// the decoded schema is not the table's current one.
+func versionOf(from *schema.Table, t *catalog.Table) int64 {
+	if from == t.Schema {
+		return t.SchemaVersion
+	}
+	return -1
+}
+
+func rowSeed(stream uint64, uid, first int64) uint64 {
+	h := fnv.New64a()
+	var b [24]byte
+	binary.LittleEndian.PutUint64(b[:8], stream)
+	binary.LittleEndian.PutUint64(b[8:16], uint64(uid))
+	binary.LittleEndian.PutUint64(b[16:], uint64(first))
+	_, _ = h.Write(b[:])
+	return h.Sum64()
+}
+
+func (e *Engine) protoDecoder(ctx context.Context, id uint64) (*rowcodec.ProtoDecoder, *schema.Table, error) {
+	e.mu.RLock()
+	ws := e.schemas[id]
+	e.mu.RUnlock()
+	if ws == nil {
+		return nil, nil, fmt.Errorf("%w: writer schema %d missing from log", ErrStorage, id)
+	}
+	sch, err := e.cat.SchemaAt(ctx, ws.tableUID, ws.version)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: schema history: %v", ErrStorage, err)
+	}
+	key := decoderKey{format: record.FormatProto, schemaID: id}
+	e.decMu.Lock()
+	d, ok := e.decoders[key]
+	e.decMu.Unlock()
+	if ok {
+		return d.(*rowcodec.ProtoDecoder), sch, nil
+	}
+	var desc descriptorpb.DescriptorProto
+	if err := proto.Unmarshal(ws.desc, &desc); err != nil {
+		return nil, nil, fmt.Errorf("%w: stored descriptor: %v", ErrStorage, err)
+	}
+	dec, err := rowcodec.CompileProto(&desc, sch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: stored descriptor: %v", ErrStorage, err)
+	}
+	e.decMu.Lock()
+	e.decoders[key] = dec
+	e.decMu.Unlock()
+	return dec, sch, nil
+}
+
+func (e *Engine) jsonDecoder(ctx context.Context, uid, version int64) (*rowcodec.JSONDecoder, *schema.Table, error) {
+	sch, err := e.cat.SchemaAt(ctx, uid, version)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: schema history: %v", ErrStorage, err)
+	}
+	key := decoderKey{format: record.FormatJSON, uid: uid, version: version}
+	e.decMu.Lock()
+	d, ok := e.decoders[key]
+	e.decMu.Unlock()
+	if ok {
+		return d.(*rowcodec.JSONDecoder), sch, nil
+	}
+	dec, err := rowcodec.CompileJSON(sch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrStorage, err)
+	}
+	e.decMu.Lock()
+	e.decoders[key] = dec
+	e.decMu.Unlock()
+	return dec, sch, nil
+}
+
+// Stats returns the numbers tables.get reports for t.
+func (e *Engine) Stats(_ context.Context, t *catalog.Table) (TableStats, error) {
+	e.mu.RLock()
+	ts := e.tables[t.UID]
+	e.mu.RUnlock()
+	var st TableStats
+	if ts == nil {
+		return st, nil
+	}
+	cutoff := int64(-1 << 63)
+	if e.opts.StreamingBuffer > 0 {
+		cutoff = e.now().Add(-e.opts.StreamingBuffer).UnixMicro()
+	}
+	ts.mu.RLock()
+	defer ts.mu.RUnlock()
+	for i := range ts.chunks {
+		c := &ts.chunks[i]
+		v := c.visible()
+		if v == 0 {
+			continue
+		}
+		bytes := int64(c.bytes) * v / int64(c.n)
+		if c.st.isDefault && c.micros > cutoff {
+			st.BufferRows += v
+			st.BufferBytes += bytes
+			if at := time.UnixMicro(c.micros); st.OldestBuffered.IsZero() || at.Before(st.OldestBuffered) {
+				st.OldestBuffered = at
+			}
+			continue
+		}
+		st.NumRows += v
+		st.NumBytes += bytes
+	}
+	return st, nil
+}
