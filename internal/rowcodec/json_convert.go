@@ -148,10 +148,7 @@ func (st *jstate) fromNumber(fd *jfield, num []byte) Value {
 		return st.fromString(fd, fd.typ, num)
 	case schema.String:
 		// Numbers are stored as their JSON text.
-		if mat {
-			return string(num)
-		}
-		return nil
+		return st.fromString(fd, fd.typ, num)
 	}
 	st.failValue("Conversion from number to " + sqlName(fd.typ) + " is unsupported")
 	return nil

@@ -32,6 +32,7 @@ type LiteralError struct {
 	Msg  string
 }
 
+// Error returns Msg with the package prefix.
 func (e *LiteralError) Error() string { return "rowcodec: " + e.Msg }
 
 // Unwrap returns the error class (ErrSyntax, ErrRange, ErrDecimalRange).
