@@ -142,7 +142,6 @@ func (st *jstate) failLength(typ string, max int64, got int) {
 
 // fromNumber converts a JSON number token.
 func (st *jstate) fromNumber(fd *jfield, num []byte) Value {
-	mat := st.materialize
 	switch fd.typ {
 	case schema.Integer, schema.Float, schema.Numeric, schema.BigNumeric, schema.Timestamp:
 		return st.fromString(fd, fd.typ, num)
