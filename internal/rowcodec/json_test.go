@@ -306,3 +306,33 @@ func TestCompileJSON_Errors(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONDecoder_Concurrent(t *testing.T) {
+	d := mustCompileJSON(t, allTypes())
+	rows := make([][]byte, len(goldenRows))
+	for i, r := range goldenRows {
+		rows[i] = []byte(r)
+	}
+	done := make(chan error)
+	for g := 0; g < 4; g++ {
+		go func() {
+			var err error
+			for i := 0; i < 50 && err == nil; i++ {
+				if errs := d.Validate(rows, nil); errs != nil {
+					err = errs
+					break
+				}
+				err = d.Decode(rows, nil, func(int, rowcodec.Row) error { return nil })
+				if _, e := rowcodec.ParseTimestamp("2024-01-01 00:00:00 Europe/Paris"); e != nil {
+					err = e
+				}
+			}
+			done <- err
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
