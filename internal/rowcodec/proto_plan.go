@@ -59,8 +59,6 @@ type msgPlan struct {
 	repeated []*fieldPlan                    // repeated fields; slot = index
 	absent   []absentCol                     // columns no writer field feeds
 	name     string                          // message full name, for parse errors
-	isRange  bool                            // bounds of a RANGE: start must precede end
-	rangeTyp schema.Type                     // element type when isRange
 }
 
 // absentCol is a column the writer schema does not mention: it always gets
@@ -82,8 +80,7 @@ type fieldPlan struct {
 	repeated bool
 	slot     int
 	col      int
-	name     string        // column name, for error paths
-	field    *schema.Field // target column (synthetic for RANGE bounds)
+	name     string // column name, for error paths
 	conv     conv
 	required bool
 	maxLen   int64
@@ -302,7 +299,7 @@ func (c *compiler) compileField(f *pField, col *schema.Field, idx int, path stri
 	}
 	fp := &fieldPlan{
 		num: f.num, kind: f.kind, wt: wireType(f.kind), repeated: f.repeated, col: idx,
-		name: col.Name, field: col, required: col.IsRequired(), maxLen: col.MaxLength,
+		name: col.Name, required: col.IsRequired(), maxLen: col.MaxLength,
 		colDef: c.columnDefault(col), topCol: topCol,
 	}
 	fp.packable = f.repeated && fp.wt != protowire.BytesType && fp.wt != protowire.StartGroupType
@@ -354,7 +351,6 @@ func (c *compiler) compileMessageField(fp *fieldPlan, f *pField, col *schema.Fie
 		}
 		fp.conv = convRange
 		fp.sub = c.compileMsg(m, compileRangeCols(col), colPath+".", false, fp.topCol)
-		fp.sub.isRange, fp.sub.rangeTyp = true, col.RangeElementType.Type
 		return
 	}
 	if sec, nano, ok := secondsNanosShape(m); ok && (col.Type == schema.Timestamp || col.Type == schema.Interval) {
@@ -367,7 +363,7 @@ func (c *compiler) compileMessageField(fp *fieldPlan, f *pField, col *schema.Fie
 	}
 	if v := wrapperShape(m); v != nil {
 		inner := &fieldPlan{
-			num: v.num, kind: v.kind, wt: wireType(v.kind), name: fp.name, field: col, col: fp.col,
+			num: v.num, kind: v.kind, wt: wireType(v.kind), name: fp.name, col: fp.col,
 			required: fp.required, maxLen: fp.maxLen, topCol: fp.topCol,
 		}
 		inner.conv = scalarConv(v.kind, col.Type)

@@ -188,3 +188,37 @@ func TestProtoDecode_RowIndexesAndEmit(t *testing.T) {
 		t.Errorf("Decode with failing emit = %v, want %v", err, stop)
 	}
 }
+
+func TestProtoDecoder_Concurrent(t *testing.T) {
+	d := pbCompile(t, pbSemDesc, pbSemTable())
+	rows := [][]byte{
+		pbRow(pbInt(1, 1), pbMsg(3, pbInt(1, 2), pbInt(3, 3)), pbStr(4, "r")),
+		pbRow(pbGroup(5, pbStr(2, "g")), pbMsg(3), pbMsg(3, pbInt(3, 4))),
+	}
+	want, err := pbDecode(d, nil, rows...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 200; i++ {
+				if errs := d.Validate(rows, nil); errs != nil {
+					done <- errs
+					return
+				}
+				got, err := pbDecode(d, nil, rows...)
+				if err != nil || !reflect.DeepEqual(got, want) {
+					done <- errors.New("concurrent Decode differs")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
