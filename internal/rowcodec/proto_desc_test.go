@@ -328,3 +328,20 @@ func TestCompileProto_ColumnMapping(t *testing.T) {
 		})
 	}
 }
+
+func TestCompileProto_WrapperIntoRecordColumn(t *testing.T) {
+	// The Go tests' RECORD columns with a value sub-field: a wrapper feeding
+	// a RECORD column is a record, not unwrapped.
+	d := pbCompile(t, `name: "Root" field { name: "w" number: 1 type: TYPE_MESSAGE type_name: ".google.protobuf.Int64Value" }`,
+		pbTable(pbCol("w", schema.Record, "", pbCol("value", schema.Integer, ""))))
+	got := pbDecodeOne(t, d, nil, pbMsg(1, pbInt(1, 4)))
+	if want := (rowcodec.Row{rowcodec.Row{int64(4)}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, want %#v", got, want)
+	}
+	se := pbSchemaErr(t, pbDesc(t, `name: "Root" nested_type { name: "R" field { name: "start" number: 1 type: TYPE_INT32 } field { name: "stop" number: 2 type: TYPE_INT32 } }
+		field { name: "r" number: 1 type: TYPE_MESSAGE type_name: "R" }`),
+		pbTable(&schema.Field{Name: "r", Type: schema.Range, RangeElementType: &schema.RangeElementType{Type: schema.Date}}))
+	if got, want := se.Message, "Input schema has more fields than BigQuery schema, extra fields: 'r.stop'"; got != want {
+		t.Errorf("message = %q, want %q", got, want)
+	}
+}
