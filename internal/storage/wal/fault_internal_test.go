@@ -49,7 +49,10 @@ func (f faultyFile) Sync() error {
 func openFaulty(t *testing.T, dir string, opts Options) (*Log, *faults) {
 	t.Helper()
 	fs := &faults{}
-	l, err := open(dir, opts, func(f *os.File) file { return faultyFile{osFile{f}, fs} })
+	l, err := open(dir, opts, fsHooks{
+		wrap:    func(f *os.File) file { return faultyFile{osFile{f}, fs} },
+		syncDir: syncDir,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

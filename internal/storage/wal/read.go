@@ -162,7 +162,7 @@ func (l *Log) RemoveBefore(seg uint32) error {
 		return err
 	}
 	l.segs = slices.Delete(l.segs, 0, removed)
-	if serr := syncDir(l.dir); err == nil && serr != nil {
+	if serr := l.fs.syncDir(l.dir); err == nil && serr != nil {
 		err = fmt.Errorf("wal: removing segments: %w", serr)
 	}
 	return err

@@ -152,7 +152,7 @@ type segment struct {
 type Log struct {
 	dir  string
 	opts Options
-	wrap func(*os.File) file // turns a segment file into what the flusher writes to
+	fs   fsHooks
 
 	// The append queue. Guarded by mu; cond signals the flusher.
 	mu       sync.Mutex
@@ -192,10 +192,18 @@ const (
 // is returned as a *CorruptionError; damage inside earlier segments is found by Replay, which
 // reads them. The caller must hold whatever lock keeps other processes out of dir.
 func Open(dir string, opts Options) (*Log, error) {
-	return open(dir, opts, func(f *os.File) file { return osFile{f} })
+	return open(dir, opts, osHooks)
 }
 
-func open(dir string, opts Options, wrap func(*os.File) file) (*Log, error) {
+// fsHooks are the points where tests change how files are written and synced.
+type fsHooks struct {
+	wrap    func(*os.File) file // every file the log writes or syncs goes through it
+	syncDir func(dir string) error
+}
+
+var osHooks = fsHooks{wrap: func(f *os.File) file { return osFile{f} }, syncDir: syncDir}
+
+func open(dir string, opts Options, fs fsHooks) (*Log, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -203,7 +211,7 @@ func open(dir string, opts Options, wrap func(*os.File) file) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("wal: %w", err)
 	}
-	l := &Log{dir: dir, opts: opts, wrap: wrap, flusherC: make(chan struct{})}
+	l := &Log{dir: dir, opts: opts, fs: fs, flusherC: make(chan struct{})}
 	l.cond.L = &l.mu
 	if err := l.load(); err != nil {
 		if l.w != nil {
@@ -258,7 +266,7 @@ func (l *Log) load() error {
 	if err != nil {
 		return fmt.Errorf("wal: %w", err)
 	}
-	l.w = l.wrap(f)
+	l.w = l.fs.wrap(f)
 	l.end = l.active.size.Load()
 	return nil
 }
@@ -298,7 +306,7 @@ func (l *Log) checkSegment(n uint32, last bool) (int64, error) {
 		if err := f.Truncate(end); err != nil {
 			return 0, fmt.Errorf("wal: cutting torn tail of %s: %w", segmentName(n), err)
 		}
-		if err := f.Sync(); err != nil {
+		if err := l.fs.wrap(f).Sync(); err != nil {
 			return 0, fmt.Errorf("wal: cutting torn tail of %s: %w", segmentName(n), err)
 		}
 	}
@@ -316,7 +324,7 @@ func (l *Log) createSegment(n uint32) error {
 	if err != nil {
 		return fmt.Errorf("wal: creating segment: %w", err)
 	}
-	w := l.wrap(f)
+	w := l.fs.wrap(f)
 	fail := func(err error) error {
 		w.Close()
 		os.Remove(tmp)
@@ -331,7 +339,7 @@ func (l *Log) createSegment(n uint32) error {
 	if err := os.Rename(tmp, l.path(n)); err != nil {
 		return fail(err)
 	}
-	if err := syncDir(l.dir); err != nil {
+	if err := l.fs.syncDir(l.dir); err != nil {
 		// The file exists under its final name but may not survive a crash; it holds no
 		// record, so leaving it is harmless.
 		w.Close()
