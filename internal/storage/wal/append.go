@@ -131,10 +131,7 @@ func (l *Log) round(batch []pending) int {
 		}
 	}
 	if l.failErr != nil {
-		for i := range batch {
-			p := &batch[i]
-			p.complete(Pos{}, firstErr(p.rej, l.failErr))
-		}
+		finish(batch, l.failErr)
 		return len(batch)
 	}
 
@@ -161,17 +158,13 @@ func (l *Log) round(batch []pending) int {
 	if records > 0 {
 		err := l.write(batch[:n])
 		if err == nil && l.opts.Sync == SyncAlways {
-			err = l.w.Sync()
-			if err != nil {
-				err = fmt.Errorf("wal: fdatasync %s: %w", segmentName(l.active.num), err)
+			if err = l.w.Sync(); err != nil {
+				err = fmt.Errorf("wal: %w", err)
 			}
 		}
 		if err != nil {
 			l.fail(err)
-			for i := range batch[:n] {
-				p := &batch[i]
-				p.complete(Pos{}, firstErr(p.rej, l.failErr))
-			}
+			finish(batch[:n], l.failErr)
 			return n
 		}
 		l.total.Add(end - l.end)
@@ -181,15 +174,24 @@ func (l *Log) round(batch []pending) int {
 		l.stats.records.Add(int64(records))
 		l.stats.bytes.Add(bytes)
 	}
-	for i := range batch[:n] {
+	finish(batch[:n], nil)
+	return n
+}
+
+// finish completes batch in order: appends rejected when queued with their own error, the
+// others with err, or with their position if err is nil.
+func finish(batch []pending, err error) {
+	for i := range batch {
 		p := &batch[i]
-		if p.rej != nil {
+		switch {
+		case p.rej != nil:
 			p.complete(Pos{}, p.rej)
-		} else {
+		case err != nil:
+			p.complete(Pos{}, err)
+		default:
 			p.complete(p.pos, nil)
 		}
 	}
-	return n
 }
 
 // write writes the frames of the accepted records in batch at l.end.
@@ -245,7 +247,7 @@ func (l *Log) roll() error {
 	if l.opts.Sync == SyncNever {
 		// Sealed segments are always durable, so damage in them is never a torn tail.
 		if err := l.w.Sync(); err != nil {
-			return fmt.Errorf("wal: fdatasync %s: %w", segmentName(l.active.num), err)
+			return fmt.Errorf("wal: %w", err)
 		}
 	}
 	if l.active.num == math.MaxUint32 {
@@ -264,11 +266,4 @@ func (l *Log) roll() error {
 // there, while every acknowledged record is.
 func (l *Log) fail(err error) {
 	l.failErr = fmt.Errorf("%w: %w", ErrFailed, err)
-}
-
-func firstErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }

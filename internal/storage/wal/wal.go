@@ -208,8 +208,14 @@ func open(dir string, opts Options, fs fsHooks) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("wal: %w", err)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		// A new directory's own entry must be durable too, or a crash could lose the whole log.
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("wal: %w", err)
+		}
+		if err := fs.syncDir(filepath.Dir(dir)); err != nil {
+			return nil, fmt.Errorf("wal: %w", err)
+		}
 	}
 	l := &Log{dir: dir, opts: opts, fs: fs, flusherC: make(chan struct{})}
 	l.cond.L = &l.mu

@@ -591,3 +591,26 @@ func keptIn(recs []record, seg uint32) []record {
 	}
 	return out
 }
+
+func TestOpen_Options(t *testing.T) {
+	t.Run("creates the directory", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "data", "wal")
+		l := mustOpen(t, dir, wal.DefaultOptions())
+		mustAppend(t, l, []byte("x"))
+		if _, err := os.Stat(segPath(dir, 1)); err != nil {
+			t.Errorf("segment file: %v", err)
+		}
+	})
+	t.Run("invalid sync mode", func(t *testing.T) {
+		if l, err := wal.Open(t.TempDir(), wal.Options{Sync: wal.SyncMode(7)}); err == nil {
+			l.Close()
+			t.Errorf("Open with SyncMode(7) succeeded")
+		}
+	})
+	t.Run("defaults", func(t *testing.T) {
+		o := wal.DefaultOptions()
+		if o.SegmentSize != 128<<20 || o.MaxBatchBytes != 16<<20 || o.Sync != wal.SyncAlways {
+			t.Errorf("DefaultOptions() = %+v", o)
+		}
+	})
+}
