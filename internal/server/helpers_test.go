@@ -5,6 +5,10 @@ import (
 	"sync"
 )
 
+// SyncBuffer lets the black-box tests (package server_test) share
+// syncBuffer; it exists only in test builds.
+type SyncBuffer = syncBuffer
+
 // syncBuffer is a bytes.Buffer safe for concurrent writes (log handlers
 // write from several goroutines).
 type syncBuffer struct {

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"cloud.google.com/go/bigquery"
@@ -29,28 +28,11 @@ func testConfig(t *testing.T) config.Config {
 	return cfg
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestServer_InMemoryServeAndShutdown(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.InMemory = true
 	cfg.DataDir = ""
-	var logs syncBuffer
+	var logs server.SyncBuffer
 	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func WithDataDir(dir string) Option { return func(o *options) { o.dataDir = dir 
 
 // WithConfig lets the test change the configuration before the server
 // starts. It runs after Start's own settings (127.0.0.1:0 for both APIs,
-// the data directory, a 5 s shutdown timeout), so it may override them.
+// the data directory, a 2 s shutdown timeout), so it may override them.
 func WithConfig(fn func(*config.Config)) Option {
 	return func(o *options) { o.modify = append(o.modify, fn) }
 }
@@ -89,7 +89,7 @@ func Start(tb testing.TB, opts ...Option) *Instance {
 	cfg := config.Default()
 	cfg.GRPCAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.DataDir = o.dataDir
 	if cfg.DataDir == "" {
 		cfg.DataDir = tb.TempDir()
