@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/penstockdb/penstock/internal/rowcodec"
 	"github.com/penstockdb/penstock/internal/schema"
@@ -153,5 +154,34 @@ func FuzzLiterals(f *testing.F) {
 		}
 		// Default expressions: compile never panics.
 		_, _ = rowcodec.CompileDefault(&schema.Field{Name: "x", Type: schema.String, DefaultValueExpression: s})
+	})
+}
+
+// FuzzJSONText checks that validation and canonicalization of JSON column
+// text agree on what is valid.
+func FuzzJSONText(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2,{"b":null}]}`, `[`, `"\u00e9"`, `{"a" 1}`, `01`, `[1,]`} {
+		f.Add(s)
+	}
+	tbl := &schema.Table{Fields: []*schema.Field{{Name: "j", Type: schema.JSON}}}
+	d, err := rowcodec.CompileJSON(tbl)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return // json.Marshal below would repair it
+		}
+		_, cerr := rowcodec.CheckJSON(s)
+		q, _ := json.Marshal(s)
+		row := []byte(`{"j":` + string(q) + `}`)
+		verrs := d.Validate([][]byte{row}, nil)
+		derr := d.Decode([][]byte{row}, nil, func(int, rowcodec.Row) error { return nil })
+		if (cerr == nil) != (verrs == nil) || (derr == nil) != (verrs == nil) {
+			t.Fatalf("CheckJSON %v, Validate %v, Decode %v", cerr, verrs, derr)
+		}
+		if verrs != nil && derr != nil && verrs.Error() != derr.Error() {
+			t.Fatalf("messages differ: %v vs %v", verrs, derr)
+		}
 	})
 }

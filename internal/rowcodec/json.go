@@ -448,6 +448,12 @@ func (st *jstate) value(fd *jfield, depth int) (Value, error) {
 				st.scratch = unescapeJSON(st.scratch[:0], raw)
 				text = st.scratch
 			}
+			if !st.materialize {
+				if err := checkJSONText(text); err != nil {
+					st.failValue(Describe(err))
+				}
+				return nil, nil
+			}
 			canon, err := appendCanonicalJSON(nil, text)
 			if err != nil {
 				st.failValue(Describe(err))
@@ -457,6 +463,9 @@ func (st *jstate) value(fd *jfield, depth int) (Value, error) {
 		}
 		if err := st.sc.skipValue(depth + 1); err != nil {
 			return nil, err
+		}
+		if !st.materialize {
+			return nil, nil
 		}
 		canon, err := appendCanonicalJSON(nil, st.sc.b[start:st.sc.i])
 		if err != nil {

@@ -82,22 +82,22 @@ func (st *jstate) fromString(fd *jfield, typ schema.Type, s []byte) Value {
 		} else {
 			ts, err = ParseTimestamp(bstr(s))
 		}
-		return st.result(mat, ts, err)
+		return result(st, mat, ts, err)
 	case schema.Numeric, schema.BigNumeric:
 		d, err := ParseDecimal(bstr(s), fd.dec)
-		return st.result(mat, d, err)
+		return result(st, mat, d, err)
 	case schema.Date:
 		v, err := ParseDate(bstr(s))
-		return st.result(mat, v, err)
+		return result(st, mat, v, err)
 	case schema.Time:
 		v, err := ParseTime(bstr(s))
-		return st.result(mat, v, err)
+		return result(st, mat, v, err)
 	case schema.DateTime:
 		v, err := ParseDateTime(bstr(s))
-		return st.result(mat, v, err)
+		return result(st, mat, v, err)
 	case schema.Interval:
 		v, err := ParseInterval(bstr(s))
-		return st.result(mat, v, err)
+		return result(st, mat, v, err)
 	case schema.Geography:
 		if err := CheckGeography(bstr(s)); err != nil {
 			st.failValue(Describe(err))
@@ -109,14 +109,15 @@ func (st *jstate) fromString(fd *jfield, typ schema.Type, s []byte) Value {
 		return nil
 	case schema.Range:
 		v, err := ParseRange(bstr(s), fd.elem)
-		return st.result(mat, v, err)
+		return result(st, mat, v, err)
 	}
 	st.failValue("Unsupported column type " + string(typ))
 	return nil
 }
 
-// result records err or returns v (boxed only when materializing).
-func (st *jstate) result(mat bool, v Value, err error) Value {
+// result records err or returns v. It is generic so that validation
+// (mat false) never boxes v into an interface.
+func result[T any](st *jstate, mat bool, v T, err error) Value {
 	if err != nil {
 		st.failValue(Describe(err))
 		return nil

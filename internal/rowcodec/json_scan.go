@@ -244,7 +244,7 @@ func (s *jsonScanner) readLiteral(lit string) error {
 // skipValue validates and skips one value.
 func (s *jsonScanner) skipValue(depth int) error {
 	if depth > maxJSONDepth {
-		return s.fail("nesting too deep")
+		return s.fail("JSON nesting exceeds 500 levels")
 	}
 	switch c := s.peek(); c {
 	case '{':
@@ -336,6 +336,20 @@ func appendCanonicalJSON(dst, doc []byte) ([]byte, error) {
 		return dst, litErr(ErrSyntax, "%s", err.Error())
 	}
 	return out, nil
+}
+
+// checkJSONText validates one JSON document exactly as appendCanonicalJSON
+// would (same errors) without building the canonical form.
+func checkJSONText(doc []byte) error {
+	sc := jsonScanner{b: doc}
+	err := sc.skipValue(0)
+	if err == nil {
+		err = sc.end()
+	}
+	if err != nil {
+		return litErr(ErrSyntax, "%s", err.Error())
+	}
+	return nil
 }
 
 type jsonMember struct {
