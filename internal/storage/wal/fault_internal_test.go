@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -218,5 +219,108 @@ func TestLog_FailureUnderConcurrency(t *testing.T) {
 	}
 	if !failed {
 		t.Errorf("no append failed; the fault was not hit")
+	}
+}
+
+// recorder logs the file operations of a log, in order.
+type recorder struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (r *recorder) add(op string) {
+	r.mu.Lock()
+	r.ops = append(r.ops, op)
+	r.mu.Unlock()
+}
+
+type recordingFile struct {
+	osFile
+	r *recorder
+}
+
+func (f recordingFile) WriteAt(p []byte, off int64) (int, error) {
+	name := filepathBase(f.f.Name())
+	if off == 0 {
+		f.r.add("header " + name)
+	} else {
+		f.r.add("write " + name)
+	}
+	return f.osFile.WriteAt(p, off)
+}
+
+func (f recordingFile) Sync() error {
+	f.r.add("sync " + filepathBase(f.f.Name()))
+	return f.osFile.Sync()
+}
+
+func filepathBase(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
+
+// TestLog_DurabilityOrder checks the order of operations behind an acknowledgement: with
+// SyncAlways every ack follows a sync of what was written, and a new segment's header and
+// directory entry are synced before any record is written to it.
+func TestLog_DurabilityOrder(t *testing.T) {
+	rec := &recorder{}
+	l, err := open(t.TempDir(), Options{SegmentSize: 100}, fsHooks{
+		wrap: func(f *os.File) file { return recordingFile{osFile{f}, rec} },
+		syncDir: func(dir string) error {
+			rec.add("syncdir")
+			return syncDir(dir)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		l.AppendAsync(make([]byte, 40+i), func(_ Pos, err error) {
+			defer wg.Done()
+			if err != nil {
+				t.Error(err)
+			}
+			rec.add("ack")
+		})
+	}
+	wg.Wait()
+
+	rec.mu.Lock()
+	ops := slices.Clone(rec.ops)
+	rec.mu.Unlock()
+	unsynced := false // written since the last sync
+	ready := map[string]bool{}
+	state := map[string]string{} // file -> last step of its creation
+	segments := 0
+	for i, op := range ops {
+		kind, name, _ := strings.Cut(op, " ")
+		switch kind {
+		case "header":
+			state[name] = "header"
+			segments++
+		case "sync":
+			if state[name] == "header" {
+				state[name] = "synced"
+			}
+			unsynced = false
+		case "syncdir":
+			for n, s := range state {
+				if s == "synced" {
+					ready[n] = true
+				}
+			}
+		case "write":
+			if !ready[name] {
+				t.Fatalf("op %d: record written to %s before its header and directory entry were synced: %q", i, name, ops)
+			}
+			unsynced = true
+		case "ack":
+			if unsynced {
+				t.Fatalf("op %d: ack before the sync of the written bytes: %q", i, ops)
+			}
+		}
+	}
+	if segments < 3 {
+		t.Errorf("only %d segments created; the test wants rolls", segments)
 	}
 }
