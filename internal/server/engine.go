@@ -1,24 +1,20 @@
 package server
 
-// This file is replaced by the write engine. Until then it wires a data
-// engine that stores nothing, so the server, its config loading and its
-// tests can run end to end on catalog operations alone.
+// The data engine: the embedded storage (write-ahead log) under the write
+// engine, and the Storage Write API service that fronts it.
 //
-// Contract between this file and server.go (keep it when replacing):
+// Contract with server.go:
 //
-//	type engine interface { restapi.TableData; Close() error }   // or any type with those methods
+//	type engine interface { restapi.TableData; Close() error }
 //	func openEngine(dir string, cfg config.Config, cat catalog.Catalog, logger *slog.Logger) (engine, error)
 //	func registerGRPC(s *grpc.Server, e engine)
-//	func dropTable(e engine, uid int64)                          // catalog.Options.OnTableDeleted
+//	func drainGRPC(e engine)                                       // before GracefulStop
+//	func dropTable(e engine, uid int64)                            // catalog.Options.OnTableDeleted
 //	func insertRows(ctx context.Context, e engine, t *catalog.Table, rows []json.RawMessage) error
-//
-// insertRows stores config-file seed rows (insertAll JSON objects) in a
-// table the server has just created.
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -26,14 +22,12 @@ import (
 
 	"github.com/penstockdb/penstock/internal/catalog"
 	"github.com/penstockdb/penstock/internal/config"
+	"github.com/penstockdb/penstock/internal/grpcapi"
 	"github.com/penstockdb/penstock/internal/restapi"
-	"github.com/penstockdb/penstock/internal/rowcodec"
+	"github.com/penstockdb/penstock/internal/storage"
+	"github.com/penstockdb/penstock/internal/storage/wal"
 	"github.com/penstockdb/penstock/internal/write"
 )
-
-// errNoEngine is returned for work that needs the write engine. It wraps
-// errors.ErrUnsupported so tests can skip on it.
-var errNoEngine = fmt.Errorf("server: inserting rows needs the write engine, which is not built yet: %w", errors.ErrUnsupported)
 
 // engine is the data engine the server runs.
 type engine interface {
@@ -41,27 +35,70 @@ type engine interface {
 	Close() error
 }
 
-// noEngine reports every table as empty.
-type noEngine struct{}
-
-func (noEngine) ReadRows(context.Context, *catalog.Table, int64, int64, func(rowcodec.Row) error) (int64, error) {
-	return 0, nil
+// dataEngine is the write engine over the embedded log, plus its gRPC
+// service.
+type dataEngine struct {
+	*write.Engine
+	svc *grpcapi.Service
 }
 
-func (noEngine) Stats(context.Context, *catalog.Table) (write.TableStats, error) {
-	return write.TableStats{}, nil
-}
-
-func (noEngine) Close() error { return nil }
+var _ engine = (*dataEngine)(nil)
 
 func openEngine(dir string, cfg config.Config, cat catalog.Catalog, logger *slog.Logger) (engine, error) {
-	return noEngine{}, nil
+	so := storage.Options{Sync: wal.SyncAlways}
+	if cfg.Sync == config.SyncNever {
+		so.Sync = wal.SyncNever
+	}
+	st, err := storage.Open(dir, so)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := write.Open(context.Background(), st, cat, write.Options{})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	svc := grpcapi.New(grpcapi.Options{Engine: eng, Catalog: cat, Logger: logger})
+	return &dataEngine{Engine: eng, svc: svc}, nil
 }
 
-func registerGRPC(s *grpc.Server, e engine) {}
+func registerGRPC(s *grpc.Server, e engine) {
+	if de, ok := e.(*dataEngine); ok {
+		de.svc.Register(s)
+	}
+}
 
-func dropTable(e engine, uid int64) {}
+// drainGRPC ends open AppendRows calls (after answering what they have
+// received) so a graceful stop can complete.
+func drainGRPC(e engine) {
+	if de, ok := e.(*dataEngine); ok {
+		de.svc.Drain()
+	}
+}
 
+func dropTable(e engine, uid int64) {
+	if de, ok := e.(*dataEngine); ok {
+		de.DropTable(uid)
+	}
+}
+
+// insertRows stores config-file seed rows in a table the server has just
+// created. Any invalid row fails the whole load.
 func insertRows(ctx context.Context, e engine, t *catalog.Table, rows []json.RawMessage) error {
-	return errNoEngine
+	de, ok := e.(*dataEngine)
+	if !ok || len(rows) == 0 {
+		return nil
+	}
+	raw := make([][]byte, len(rows))
+	for i, r := range rows {
+		raw[i] = r
+	}
+	rowErrs, err := de.InsertRows(ctx, t, raw, write.InsertOptions{})
+	if err != nil {
+		return err
+	}
+	if len(rowErrs) > 0 {
+		return fmt.Errorf("seed row %d of table %s.%s: %s", rowErrs[0].Index, t.Dataset, t.ID, rowErrs[0].Message)
+	}
+	return nil
 }

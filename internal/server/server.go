@@ -255,6 +255,9 @@ func (s *Server) drain() {
 		})
 	}
 	if s.grpc != nil {
+		// AppendRows calls never end on their own: ask them to answer what
+		// they have and close with UNAVAILABLE, so GracefulStop can finish.
+		drainGRPC(s.eng)
 		wg.Go(func() {
 			done := make(chan struct{})
 			go func() {
