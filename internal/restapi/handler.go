@@ -49,7 +49,8 @@ type Options struct {
 	// Logger receives internal errors and recovered panics, with the
 	// request id. nil discards.
 	Logger *slog.Logger
-	// Now is the clock. nil means time.Now.
+	// Now is the clock of time-dependent checks (insertAll's partition
+	// decorator window). nil means time.Now.
 	Now func() time.Time
 	// BaseURL returns the server's own root address as clients reach it
 	// (scheme://host[:port], optionally with a path prefix; a trailing
