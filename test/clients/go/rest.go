@@ -139,4 +139,3 @@ func (s *suite) testSeedInsertAll(t *testing.T) {
 	}
 	checkRows(t, "seed_insert", s.rows(t, ctx, "seed_insert"), "Phred Phlyntstone 32\nWylma Phlyntstone 29\n")
 }
-
