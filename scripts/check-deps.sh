@@ -18,10 +18,11 @@ violation() {
 # tools_tmp/ is a git-ignored scratch directory, not part of the product.
 listing=$(go list -e -f '{{.ImportPath}}{{"\t"}}{{join .Imports " "}}{{"\t"}}{{join .Deps " "}}' ./... | grep -v "^$module/tools_tmp"$'\t' || true)
 
-# Rule 1: only the transports, the composition root, test helpers and
-# commands may depend on gRPC, net/http or the generated Storage API types,
-# directly or through another package.
-transport="^$module/(internal/(grpcapi|restapi|server|servertest)|cmd|test)(/|$)"
+# Rule 1: only the transports, the composition root, test helpers, the
+# load generator (a network client) and commands may depend on gRPC,
+# net/http or the generated Storage API types, directly or through another
+# package.
+transport="^$module/(internal/(grpcapi|restapi|server|servertest|loadgen)|cmd|test)(/|$)"
 wire='^(google\.golang\.org/grpc|net/http|cloud\.google\.com/go/bigquery/storage/apiv1/storagepb)$'
 # Rule 3: only commands, test helpers and tests may use the composition root.
 root_users="^$module/(cmd|internal/servertest|test)(/|$)"
