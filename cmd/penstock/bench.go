@@ -33,7 +33,7 @@ func bench(ctx context.Context, args []string, _ func(string) string, stdout, st
 	fs.StringVar(&o.GRPC, "grpc", loadgen.DefaultGRPC, "Storage Write API `host:port` (plaintext gRPC)")
 	fs.StringVar(&o.HTTP, "http", loadgen.DefaultHTTP, "REST API `url`")
 	fs.StringVar(&o.Project, "project", loadgen.DefaultProject, "`project` to create the bench dataset in")
-	fs.StringVar(&mode, "mode", string(loadgen.ModeDefault), "`mode`: default, committed, pending, buffered, insertall or commit")
+	fs.StringVar(&mode, "mode", string(loadgen.ModeDefault), "`mode`: default, committed, pending, buffered, insertall, commit or mixed (stream types in turn)")
 	fs.IntVar(&o.Conns, "conns", loadgen.DefaultConns, "concurrent `connections`")
 	fs.IntVar(&o.RowsPerRequest, "rows-per-request", loadgen.DefaultRowsPerRequest, "`rows` in each request")
 	fs.StringVar(&shape, "shape", string(loadgen.Typical), "row `shape`: narrow (2 columns), typical (~100 B, 6 columns), wide (~1 KB, nested and repeated)")

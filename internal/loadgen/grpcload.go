@@ -27,8 +27,9 @@ const maxMessageBytes = 128 << 20
 // and histograms are written by its own goroutines only and read after it
 // finished.
 type worker struct {
-	id int
-	r  *runner
+	id   int
+	r    *runner
+	mode Mode // the runner's, or this connection's share of ModeMixed
 
 	conn   *grpc.ClientConn
 	client storagepb.BigQueryWriteClient
@@ -67,7 +68,7 @@ type inflight struct {
 }
 
 func newWorker(r *runner, id int) *worker {
-	return &worker{id: id, r: r, free: make(chan *reqBuf, r.o.Inflight+1)}
+	return &worker{id: id, r: r, mode: r.o.Mode.forConn(id), free: make(chan *reqBuf, r.o.Inflight+1)}
 }
 
 // dial opens the gRPC connection and, for explicit modes, creates the
@@ -80,12 +81,12 @@ func (w *worker) dial(ctx context.Context) error {
 		return fmt.Errorf("loadgen: connecting to %s: %w", w.r.o.GRPC, err)
 	}
 	w.conn, w.client = conn, storagepb.NewBigQueryWriteClient(conn)
-	if !w.r.o.Mode.explicit() {
+	if !w.mode.explicit() {
 		w.stream = w.r.tablePath + "/streams/_default"
 		return nil
 	}
 	typ := storagepb.WriteStream_COMMITTED
-	switch w.r.o.Mode {
+	switch w.mode {
 	case ModePending, ModeCommit:
 		typ = storagepb.WriteStream_PENDING
 	case ModeBuffered:
@@ -110,11 +111,11 @@ func (w *worker) close() {
 // run sends until the runner stops, then waits for the answers.
 func (w *worker) run(ctx context.Context) {
 	w.started = time.Now()
-	if w.r.o.Mode == ModeInsertAll {
+	if w.mode == ModeInsertAll {
 		w.runInsertAll(ctx)
 		return
 	}
-	if w.r.o.Mode == ModeBuffered {
+	if w.mode == ModeBuffered {
 		done := make(chan struct{})
 		flusher := make(chan struct{})
 		go func() {
@@ -148,7 +149,7 @@ func (w *worker) runAppend(ctx context.Context) {
 			return
 		}
 		w.r.countError(errorKey(err))
-		if !w.r.o.Offsets || attempt >= w.r.o.MaxReconnects || ctx.Err() != nil {
+		if !w.offsets() || attempt >= w.r.o.MaxReconnects || ctx.Err() != nil {
 			for _, p := range carry {
 				addSpan(&w.led.unknown, p.lo, int64(p.n))
 			}
@@ -275,7 +276,7 @@ func (w *worker) session(ctx context.Context, carry *[]*inflight) error {
 // realigns the offset with the stream's acknowledged end.
 func (w *worker) nextRequest(broken <-chan struct{}, slots chan struct{}) *inflight {
 	o := w.r.o
-	if o.Offsets && w.resync.Load() {
+	if w.offsets() && w.resync.Load() {
 		for len(slots) > 0 {
 			select {
 			case <-broken:
@@ -314,12 +315,15 @@ func (w *worker) nextRequest(broken <-chan struct{}, slots chan struct{}) *infli
 	p := &inflight{lo: w.next, n: n, bytes: len(buf.data), offset: -1, buf: buf}
 	w.next += int64(n)
 	w.led.sent = w.next
-	if o.Offsets {
+	if w.offsets() {
 		p.offset = w.offset
 		w.offset += int64(n)
 	}
 	return p
 }
+
+// offsets reports whether this connection sends offsets.
+func (w *worker) offsets() bool { return w.r.o.Offsets && w.mode.explicit() }
 
 // pace sleeps as needed to hold this connection's share of o.Rate. It
 // returns false if the call broke meanwhile.
@@ -379,7 +383,7 @@ func (w *worker) ackRows(p *inflight, off int64) {
 	addSpan(&w.led.acked, p.lo, int64(p.n))
 	if off >= 0 {
 		w.ackedEnd.Store(off + int64(p.n))
-	} else if w.r.o.Mode.explicit() {
+	} else if w.mode.explicit() {
 		w.ackedEnd.Add(int64(p.n))
 	}
 	w.r.acked(int64(p.n), int64(p.bytes))

@@ -47,10 +47,25 @@ const (
 	// them all, and commits them with one BatchCommitWriteStreams call
 	// whose latency it reports.
 	ModeCommit Mode = "commit"
+	// ModeMixed gives the connections the gRPC stream types in turn:
+	// default, committed, pending (each committed on its own at the end)
+	// and buffered.
+	ModeMixed Mode = "mixed"
 )
 
 // Modes lists every mode.
-var Modes = []Mode{ModeDefault, ModeCommitted, ModePending, ModeBuffered, ModeInsertAll, ModeCommit}
+var Modes = []Mode{ModeDefault, ModeCommitted, ModePending, ModeBuffered, ModeInsertAll, ModeCommit, ModeMixed}
+
+// mixedModes are the modes ModeMixed hands out, by connection number.
+var mixedModes = []Mode{ModeDefault, ModeCommitted, ModePending, ModeBuffered}
+
+// forConn returns the mode connection i uses.
+func (m Mode) forConn(i int) Mode {
+	if m == ModeMixed {
+		return mixedModes[i%len(mixedModes)]
+	}
+	return m
+}
 
 // explicit reports whether m writes to streams it creates.
 func (m Mode) explicit() bool {
@@ -184,8 +199,8 @@ func (o Options) withDefaults() (Options, error) {
 	if !known {
 		return o, fmt.Errorf("%w: unknown mode %q (want one of %s)", ErrInvalidOptions, o.Mode, joinModes())
 	}
-	if o.Offsets && !o.Mode.explicit() {
-		return o, fmt.Errorf("%w: --offsets needs an explicit stream (committed, pending, buffered or commit), not %s", ErrInvalidOptions, o.Mode)
+	if o.Offsets && !o.Mode.explicit() && o.Mode != ModeMixed {
+		return o, fmt.Errorf("%w: --offsets needs explicit streams (committed, pending, buffered, commit or mixed), not %s", ErrInvalidOptions, o.Mode)
 	}
 	if o.Mode == ModeInsertAll && o.RowsPerRequest > 50_000 {
 		return o, fmt.Errorf("%w: insertAll takes at most 50000 rows per request", ErrInvalidOptions)

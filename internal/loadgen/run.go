@@ -144,7 +144,7 @@ func (r *runner) connect(ctx context.Context) error {
 	for i := range r.workers {
 		w := newWorker(r, i)
 		r.workers[i] = w
-		if r.o.Mode == ModeInsertAll {
+		if w.mode == ModeInsertAll {
 			continue
 		}
 		if err := w.dial(ctx); err != nil {
@@ -192,12 +192,15 @@ func (r *runner) load(ctx context.Context) {
 // close runs the mode's closing steps after every connection stopped.
 func (r *runner) close(ctx context.Context) {
 	switch r.o.Mode {
-	case ModeBuffered:
-		forEach(r.workers, func(w *worker) { w.finalFlush(ctx) })
-	case ModePending:
+	case ModeBuffered, ModePending, ModeMixed:
 		forEach(r.workers, func(w *worker) {
-			if w.finalize(ctx) {
-				w.commit(ctx, []*worker{w})
+			switch w.mode {
+			case ModeBuffered:
+				w.finalFlush(ctx)
+			case ModePending:
+				if w.finalize(ctx) {
+					w.commit(ctx, []*worker{w})
+				}
 			}
 		})
 	case ModeCommit:

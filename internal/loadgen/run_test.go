@@ -55,6 +55,7 @@ func TestRun_Modes(t *testing.T) {
 		{loadgen.ModePending, loadgen.Typical, true},
 		{loadgen.ModeBuffered, loadgen.Typical, true},
 		{loadgen.ModeCommit, loadgen.Wide, false},
+		{loadgen.ModeMixed, loadgen.Typical, true},
 	}
 	for _, c := range cases {
 		name := string(c.mode) + "/" + string(c.shape)
@@ -64,6 +65,9 @@ func TestRun_Modes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o := small(in, c.mode)
 			o.Shape, o.Offsets = c.shape, c.offsets
+			if c.mode == loadgen.ModeMixed {
+				o.Conns = 4 // one of each stream type
+			}
 			var progress bytes.Buffer
 			o.Progress = &progress
 			rep, err := loadgen.Run(context.Background(), o)
@@ -101,6 +105,10 @@ func TestRun_Modes(t *testing.T) {
 			case loadgen.ModeBuffered:
 				if rep.FlushLatency == nil {
 					t.Errorf("buffered: no flush recorded")
+				}
+			case loadgen.ModeMixed:
+				if rep.FlushLatency == nil || rep.CommitLatency == nil || rep.CommitLatency.Count != 1 {
+					t.Errorf("mixed: want a flush and one commit, got %+v / %+v", rep.FlushLatency, rep.CommitLatency)
 				}
 			}
 			var text, js bytes.Buffer
