@@ -114,6 +114,13 @@ type Rows struct {
 	TableVersion   int64
 	IgnoreUnknown  bool // FormatJSON: insertAll ignoreUnknownValues
 	DefaultMissing byte
+	// HasPartition says the rows were routed to the ingestion-time
+	// partition starting at PartitionMicros (UTC, microseconds since the
+	// epoch): insertAll into an ingestion-time partitioned table, with or
+	// without a partition decorator. Records without it (older records,
+	// Storage Write API appends) take the partition from Micros.
+	HasPartition    bool
+	PartitionMicros int64
 	Missing        []MissingValue
 	// Rows are the rows exactly as the client sent them.
 	Rows [][]byte
@@ -202,9 +209,15 @@ func AppendRows(dst []byte, r *Rows) []byte {
 	dst = binary.AppendVarint(dst, r.TableVersion)
 	var flags byte
 	if r.IgnoreUnknown {
-		flags |= 1
+		flags |= flagIgnoreUnknown
+	}
+	if r.HasPartition {
+		flags |= flagPartition
 	}
 	dst = append(dst, flags, r.DefaultMissing)
+	if r.HasPartition {
+		dst = binary.AppendVarint(dst, r.PartitionMicros)
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(r.Missing)))
 	for _, m := range r.Missing {
 		dst = appendString(dst, m.Column)
@@ -216,10 +229,16 @@ func AppendRows(dst []byte, r *Rows) []byte {
 	return dst
 }
 
+// Rows flags bits. Values are part of the on-disk format.
+const (
+	flagIgnoreUnknown = 1 << 0
+	flagPartition     = 1 << 1 // a varint partition follows defaultMissing
+)
+
 // RowsSize returns an upper bound of the encoded size of r, for sizing
 // buffers.
 func RowsSize(r *Rows) int {
-	n := rowsFixed + 1 + 3*binary.MaxVarintLen64 + 2
+	n := rowsFixed + 1 + 4*binary.MaxVarintLen64 + 2
 	for _, m := range r.Missing {
 		n += binary.MaxVarintLen64 + len(m.Column) + 1
 	}
@@ -260,8 +279,12 @@ func DecodeRows(b []byte) (*Rows, error) {
 	r.SchemaID = d.uvarint()
 	r.TableVersion = d.varint()
 	flags := d.byte()
-	r.IgnoreUnknown = flags&1 != 0
+	r.IgnoreUnknown = flags&flagIgnoreUnknown != 0
 	r.DefaultMissing = d.byte()
+	if flags&flagPartition != 0 {
+		r.HasPartition = true
+		r.PartitionMicros = d.varint()
+	}
 	nm := d.count()
 	for i := 0; i < nm && d.err == nil; i++ {
 		r.Missing = append(r.Missing, MissingValue{Column: d.string(), Value: d.byte()})

@@ -65,6 +65,47 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("header %+v, %v", h, err)
 		}
 	})
+	t.Run("RowsPartition", func(t *testing.T) {
+		for _, part := range []int64{0, 1714521600000000, -86400000000} {
+			in := &record.Rows{Stream: 0, TableUID: 9, Micros: 5, Format: record.FormatJSON, TableVersion: 1,
+				IgnoreUnknown: part != 0, HasPartition: true, PartitionMicros: part,
+				Missing: []record.MissingValue{{Column: "c", Value: 2}},
+				Rows:    [][]byte{[]byte(`{"a":1}`)}}
+			b := record.AppendRows(nil, in)
+			if len(b) > record.RowsSize(in) {
+				t.Fatalf("RowsSize %d < encoded %d", record.RowsSize(in), len(b))
+			}
+			out, err := record.DecodeRows(b)
+			if err != nil || !reflect.DeepEqual(in, out) {
+				t.Fatalf("partition %d: got %+v, %v; want %+v", part, out, err, in)
+			}
+		}
+	})
+}
+
+// TestRowsWithoutPartitionLayout pins the bytes of a Rows record without
+// a partition, so records written before the partition flag existed keep
+// decoding: flags bit 1 clear means no partition varint.
+func TestRowsWithoutPartitionLayout(t *testing.T) {
+	old := []byte{byte(record.KindRows)}
+	old = append(old, 0, 0, 0, 0, 0, 0, 0, 0) // stream 0
+	old = append(old, 7, 0, 0, 0, 0, 0, 0, 0) // table 7
+	old = append(old, 3, 0, 0, 0, 0, 0, 0, 0) // first 3
+	old = append(old, 9, 0, 0, 0, 0, 0, 0, 0) // micros 9
+	old = append(old, 1, 0, 0, 0)             // n 1
+	old = append(old, byte(record.FormatJSON), 0 /* schemaID */, 2 /* version 1 */, 1 /* flags: ignoreUnknown */, 0 /* defaultMissing */, 0 /* m */)
+	old = append(old, 2, '{', '}')
+	r, err := record.DecodeRows(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &record.Rows{TableUID: 7, First: 3, Micros: 9, Format: record.FormatJSON, TableVersion: 1, IgnoreUnknown: true, Rows: [][]byte{[]byte("{}")}}
+	if !reflect.DeepEqual(r, want) {
+		t.Fatalf("got %+v, want %+v", r, want)
+	}
+	if got := record.AppendRows(nil, want); !bytes.Equal(got, old) {
+		t.Fatalf("encoding changed:\n got %v\nwant %v", got, old)
+	}
 }
 
 func TestCorrupt(t *testing.T) {
