@@ -14,4 +14,11 @@
 // and PENSTOCK_HTTP_URL (http://host:port). A missing toolchain skips its
 // suite locally and fails it in CI (CI=true). docs/clients.md describes how
 // each client connects.
+//
+// Each language's connection code sits between "--- README snippet" and
+// "--- end of README snippet ---" comments (go/suite.go,
+// java/.../Connect.java, python/penstock_connect.py,
+// node/penstock-connect.js). A README code block preceded by
+// "<!-- snippet: test/clients/FILE -->" must equal FILE's marked code;
+// readme_test.go checks it, so the README shows what the suite runs.
 package clients

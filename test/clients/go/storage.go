@@ -50,7 +50,7 @@ func (s *suite) testDefaultStream(t *testing.T) {
 	defer cancel()
 	table := s.createTable(t, ctx, "mw_default", people)
 	md, dp := descriptor(t, people)
-	mw := s.writeClient(t)
+	mw := s.mw
 	ms, err := mw.NewManagedStream(ctx, managedwriter.WithDestinationTable(table),
 		managedwriter.WithType(managedwriter.DefaultStream), managedwriter.WithSchemaDescriptor(dp))
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *suite) testPending(t *testing.T) {
 	defer cancel()
 	table := s.createTable(t, ctx, "mw_pending", people)
 	md, dp := descriptor(t, people)
-	mw := s.writeClient(t)
+	mw := s.mw
 	var streams []*managedwriter.ManagedStream
 	for range 2 {
 		ms, err := mw.NewManagedStream(ctx, managedwriter.WithDestinationTable(table),
@@ -182,7 +182,7 @@ func (s *suite) testCommitted(t *testing.T) {
 	defer cancel()
 	table := s.createTable(t, ctx, "mw_committed", people)
 	md, dp := descriptor(t, people)
-	mw := s.writeClient(t)
+	mw := s.mw
 	ms, err := mw.NewManagedStream(ctx, managedwriter.WithDestinationTable(table),
 		managedwriter.WithType(managedwriter.CommittedStream), managedwriter.WithSchemaDescriptor(dp))
 	if err != nil {

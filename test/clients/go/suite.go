@@ -55,6 +55,33 @@ func (e Env) WriteOptions() []option.ClientOption {
 	}
 }
 
+// Connect makes the two Go clients the README shows, for project on the
+// server at httpURL (http://host:port, REST) and grpcAddr (host:port,
+// Storage Write API). The caller closes both.
+func Connect(ctx context.Context, project, httpURL, grpcAddr string) (*bigquery.Client, *managedwriter.Client, error) {
+	// --- README snippet: Go (REST) ---
+	// REST: datasets, tables, insertAll, reads. The endpoint needs the http:// scheme.
+	bq, err := bigquery.NewClient(ctx, project,
+		option.WithEndpoint(httpURL),
+		option.WithoutAuthentication())
+	// --- end of README snippet ---
+	if err != nil {
+		return nil, nil, err
+	}
+	// --- README snippet: Go (Storage Write API) ---
+	// Storage Write API: plaintext gRPC, no credentials, a concrete project id.
+	mw, err := managedwriter.NewClient(ctx, project,
+		option.WithEndpoint(grpcAddr),
+		option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	// --- end of README snippet ---
+	if err != nil {
+		_ = bq.Close()
+		return nil, nil, err
+	}
+	return bq, mw, nil
+}
+
 // Run runs the Go suite as subtests of t against the server in e. Each
 // subtest uses its own tables in a dataset named after the run, so Run can
 // share a server with other suites.
@@ -62,7 +89,12 @@ func Run(t *testing.T, e Env) {
 	s := &suite{env: e, dataset: fmt.Sprintf("go_%d", time.Now().UnixNano())}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	s.bq = s.restClient(t)
+	bq, mw, err := Connect(ctx, e.Project, e.HTTPURL, e.GRPCAddr)
+	if err != nil {
+		t.Fatalf("connecting: %v", err)
+	}
+	t.Cleanup(func() { _ = bq.Close(); _ = mw.Close() })
+	s.bq, s.mw = bq, mw
 	if err := s.bq.Dataset(s.dataset).Create(ctx, &bigquery.DatasetMetadata{Location: "US"}); err != nil {
 		t.Fatalf("creating dataset %s: %v", s.dataset, err)
 	}
@@ -78,7 +110,8 @@ func Run(t *testing.T, e Env) {
 type suite struct {
 	env     Env
 	dataset string
-	bq      *bigquery.Client
+	bq      *bigquery.Client      // from Connect
+	mw      *managedwriter.Client // from Connect
 }
 
 // people is the schema most subtests use.
@@ -87,16 +120,7 @@ var people = bigquery.Schema{
 	{Name: "n", Type: bigquery.IntegerFieldType, Required: true},
 }
 
-func (s *suite) restClient(t *testing.T) *bigquery.Client {
-	t.Helper()
-	c, err := bigquery.NewClient(context.Background(), s.env.Project, s.env.RESTOptions()...)
-	if err != nil {
-		t.Fatalf("bigquery.NewClient: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
+// writeClient makes a managedwriter client of its own with extra options.
 func (s *suite) writeClient(t *testing.T, extra ...option.ClientOption) *managedwriter.Client {
 	t.Helper()
 	c, err := managedwriter.NewClient(context.Background(), s.env.Project, append(s.env.WriteOptions(), extra...)...)
