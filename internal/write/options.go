@@ -21,6 +21,13 @@ type Options struct {
 	// (and insertAll) count as "in the streaming buffer" for table stats.
 	// Negative means never.
 	StreamingBuffer time.Duration
+	// DedupWindow is how long insertAll remembers a row's insertId to drop
+	// a repeat of it (BigQuery: at least a minute). Negative turns
+	// de-duplication off. See dedup.go.
+	DedupWindow time.Duration
+	// DedupMaxIDs bounds the insertIds remembered per window generation
+	// (two generations are kept); past it the effective window shrinks.
+	DedupMaxIDs int
 }
 
 // DefaultOptions returns BigQuery's windows.
@@ -32,6 +39,8 @@ func DefaultOptions() Options {
 		CommittedIdleTTL: 72 * time.Hour,
 		BufferedIdleTTL:  168 * time.Hour,
 		StreamingBuffer:  5 * time.Second,
+		DedupWindow:      time.Minute,
+		DedupMaxIDs:      1 << 20,
 	}
 }
 
@@ -54,6 +63,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.StreamingBuffer == 0 {
 		o.StreamingBuffer = d.StreamingBuffer
+	}
+	if o.DedupWindow == 0 {
+		o.DedupWindow = d.DedupWindow
+	}
+	if o.DedupMaxIDs <= 0 {
+		o.DedupMaxIDs = d.DedupMaxIDs
 	}
 	return o
 }
