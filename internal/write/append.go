@@ -25,6 +25,7 @@ type writerSchema struct {
 	version  int64
 	desc     []byte
 	key      string
+	cdc      bool // compiled against cdcSchema (carries _CHANGE_TYPE)
 }
 
 func schemaKey(uid, version int64, desc []byte) string {
@@ -41,6 +42,10 @@ type Writer struct {
 	schema *writerSchema
 	dec    *rowcodec.ProtoDecoder
 	table  *catalog.Table // the table as compiled against
+	// cdcMode is what a CDC writer's connection has sent so far: 0
+	// nothing, 1 plain rows, 2 UPSERT/DELETE rows. A Writer belongs to one
+	// connection, which appends sequentially.
+	cdcMode int8
 }
 
 // TableVersion returns the table schema version the writer was compiled
@@ -95,7 +100,12 @@ func (e *Engine) CompileWriter(ctx context.Context, s *Stream, desc *descriptorp
 	if err != nil {
 		return nil, newError(ErrTableNotFound, s.Name, "Requested entity was not found.")
 	}
-	dec, err := rowcodec.CompileProto(desc, t.Schema)
+	target := t.Schema
+	cdc := hasChangeType(desc) && primaryKey(t) != nil
+	if cdc {
+		target = cdcSchema(t.Schema)
+	}
+	dec, err := rowcodec.CompileProto(desc, target)
 	if err != nil {
 		var se *rowcodec.SchemaError
 		if errors.As(err, &se) {
@@ -114,7 +124,7 @@ func (e *Engine) CompileWriter(ctx context.Context, s *Stream, desc *descriptorp
 	if err != nil {
 		return nil, &Error{Kind: ErrInvalidDescriptor, Entity: s.Name, Message: "Invalid proto schema: " + err.Error()}
 	}
-	ws, err := e.internSchema(t.UID, t.SchemaVersion, raw)
+	ws, err := e.internSchema(t.UID, t.SchemaVersion, raw, cdc)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +134,7 @@ func (e *Engine) CompileWriter(ctx context.Context, s *Stream, desc *descriptorp
 // internSchema returns the logged writer schema for (uid, version, desc),
 // logging a new one if needed. The record is queued before any rows that
 // use it, so log order keeps replay consistent without waiting.
-func (e *Engine) internSchema(uid, version int64, desc []byte) (*writerSchema, error) {
+func (e *Engine) internSchema(uid, version int64, desc []byte, cdc bool) (*writerSchema, error) {
 	key := schemaKey(uid, version, desc)
 	e.mu.RLock()
 	ws := e.schemaKeys[key]
@@ -140,7 +150,7 @@ func (e *Engine) internSchema(uid, version int64, desc []byte) (*writerSchema, e
 	if ws = e.schemaKeys[key]; ws != nil {
 		return ws, nil
 	}
-	ws = &writerSchema{id: e.nextSchema, tableUID: uid, version: version, desc: desc, key: key}
+	ws = &writerSchema{id: e.nextSchema, tableUID: uid, version: version, desc: desc, key: key, cdc: cdc}
 	e.nextSchema++
 	e.schemas[ws.id] = ws
 	e.schemaKeys[key] = ws
@@ -195,6 +205,17 @@ func (e *Engine) Append(s *Stream, w *Writer, rows [][]byte, o AppendOptions) *A
 	now := e.now()
 	ropts := rowcodec.Options{MissingValues: o.MissingValues, DefaultMissing: o.DefaultMissing, Now: now}
 	rowErrs := w.dec.Validate(rows, &ropts)
+	if len(rowErrs) == 0 && w.schema.cdc {
+		if err := w.checkChanges(s, rows, &ropts); err != nil {
+			st.mu.Lock()
+			cerr := e.checkAppendLocked(s, o.Offset, now)
+			st.mu.Unlock()
+			if cerr != nil {
+				return failed(cerr)
+			}
+			return failed(err)
+		}
+	}
 
 	rec := &record.Rows{
 		Stream: st.id, TableUID: st.table.uid, Micros: now.UnixMicro(),

@@ -16,6 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+
 	"github.com/penstockdb/penstock/internal/catalog"
 	"github.com/penstockdb/penstock/internal/storage/record"
 )
@@ -39,6 +42,8 @@ type Engine struct {
 
 	decMu    sync.Mutex
 	decoders map[decoderKey]any // *rowcodec.ProtoDecoder or *rowcodec.JSONDecoder
+
+	dedup dedupIndex // insertAll insertIds (dedup.go); its lock is a leaf
 }
 
 // tableState is the engine's view of one table's data: the logged row
@@ -267,6 +272,10 @@ func (r *replayer) apply(ref Ref, data []byte) error {
 			e.nextSchema = s.ID + 1
 		}
 		ws := &writerSchema{id: s.ID, tableUID: s.TableUID, version: s.TableVersion, desc: append([]byte(nil), s.Descriptor...)}
+		var desc descriptorpb.DescriptorProto
+		if proto.Unmarshal(ws.desc, &desc) == nil {
+			ws.cdc = hasChangeType(&desc)
+		}
 		ws.key = schemaKey(ws.tableUID, ws.version, ws.desc)
 		e.schemas[ws.id] = ws
 		e.schemaKeys[ws.key] = ws

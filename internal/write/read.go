@@ -49,9 +49,14 @@ func (e *Engine) snapshot(uid int64) ([]span, int64) {
 // ReadRows calls fn for the table's visible rows in log order, skipping the
 // first start rows, at most max rows (max < 0: no limit). Rows are
 // projected onto t.Schema (columns added after a row was written read as
-// NULL). It returns the total number of visible rows.
+// NULL). On a table with a primary key, UPSERT and DELETE rows are applied
+// per key first (see cdc.go). It returns the total number of visible rows.
+// If fn returns an error, ReadRows stops and returns it with the total.
 func (e *Engine) ReadRows(ctx context.Context, t *catalog.Table, start, max int64, fn func(rowcodec.Row) error) (int64, error) {
 	spans, total := e.snapshot(t.UID)
+	if primaryKey(t) != nil {
+		return e.readMerged(ctx, t, spans, start, max, fn)
+	}
 	if start < 0 {
 		start = 0
 	}
@@ -66,7 +71,7 @@ func (e *Engine) ReadRows(ctx context.Context, t *catalog.Table, start, max int6
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		rows, err := e.decodeChunk(ctx, t, sp.c)
+		rows, _, err := e.decodeChunk(ctx, t, sp.c)
 		if err != nil {
 			return total, err
 		}
@@ -87,16 +92,58 @@ func (e *Engine) ReadRows(ctx context.Context, t *catalog.Table, start, max int6
 	return total, nil
 }
 
+// readMerged reads every visible row of a primary-key table, applies the
+// CDC changes, then pages through the result.
+func (e *Engine) readMerged(ctx context.Context, t *catalog.Table, spans []span, start, max int64, fn func(rowcodec.Row) error) (int64, error) {
+	var rows []rowcodec.Row
+	var infos []cdcInfo
+	for _, sp := range spans {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		rs, is, err := e.decodeChunk(ctx, t, sp.c)
+		if err != nil {
+			return 0, err
+		}
+		rows = append(rows, rs[:sp.visible]...)
+		if is == nil {
+			is = make([]cdcInfo, len(rs))
+		}
+		infos = append(infos, is[:sp.visible]...)
+	}
+	rows = mergeChanges(t, rows, infos)
+	total := int64(len(rows))
+	start = min(max64(start, 0), total)
+	end := total
+	if max >= 0 && start+max < end {
+		end = start + max
+	}
+	for _, r := range rows[start:end] {
+		if err := fn(r); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
 // decodeChunk reads one logged Rows record and decodes all its rows onto
-// t's current schema.
-func (e *Engine) decodeChunk(ctx context.Context, t *catalog.Table, c chunk) ([]rowcodec.Row, error) {
+// t's current schema. For rows written by a CDC writer it also returns each
+// row's change type and sequence number (nil otherwise).
+func (e *Engine) decodeChunk(ctx context.Context, t *catalog.Table, c chunk) ([]rowcodec.Row, []cdcInfo, error) {
 	data, err := e.backend.ReadAt(c.ref)
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading rows at %v: %v", ErrStorage, c.ref, err)
+		return nil, nil, fmt.Errorf("%w: reading rows at %v: %v", ErrStorage, c.ref, err)
 	}
 	rec, err := record.DecodeRows(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrStorage, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrStorage, err)
 	}
 	opts := rowcodec.Options{
 		Now:            time.UnixMicro(rec.Micros),
@@ -112,36 +159,43 @@ func (e *Engine) decodeChunk(ctx context.Context, t *catalog.Table, c chunk) ([]
 	rows := make([]rowcodec.Row, 0, len(rec.Rows))
 	emit := func(_ int, r rowcodec.Row) error { rows = append(rows, r); return nil }
 	var from *schema.Table
+	var infos []cdcInfo
 	switch rec.Format {
 	case record.FormatProto:
-		dec, sch, err := e.protoDecoder(ctx, rec.SchemaID)
+		dec, sch, cdc, err := e.protoDecoder(ctx, rec.SchemaID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		from = sch
-		err = dec.Decode(rec.Rows, &opts, emit)
-		if err != nil {
-			return nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
+		if err := dec.Decode(rec.Rows, &opts, emit); err != nil {
+			return nil, nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
+		}
+		if cdc {
+			n := len(sch.Fields) - 2
+			infos = make([]cdcInfo, len(rows))
+			for i, r := range rows {
+				infos[i], _ = changeOf(r, n)
+			}
 		}
 	case record.FormatJSON:
 		dec, sch, err := e.jsonDecoder(ctx, rec.TableUID, rec.TableVersion)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		from = sch
 		jo := rowcodec.JSONOptions{Options: opts, IgnoreUnknownValues: rec.IgnoreUnknown}
 		if err := dec.Decode(rec.Rows, &jo, emit); err != nil {
-			return nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
+			return nil, nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
 		}
 	default:
-		return nil, fmt.Errorf("%w: unknown row format %d", ErrStorage, rec.Format)
+		return nil, nil, fmt.Errorf("%w: unknown row format %d", ErrStorage, rec.Format)
 	}
 	if t.SchemaVersion != versionOf(from, t) {
 		for i, r := range rows {
 			rows[i] = rowcodec.Project(r, from, t.Schema)
 		}
 	}
-	return rows, nil
+	return rows, infos, nil
 }
 
 // versionOf is a cheap identity check: the projection is needed whenever
@@ -163,36 +217,39 @@ func rowSeed(stream uint64, uid, first int64) uint64 {
 	return h.Sum64()
 }
 
-func (e *Engine) protoDecoder(ctx context.Context, id uint64) (*rowcodec.ProtoDecoder, *schema.Table, error) {
+func (e *Engine) protoDecoder(ctx context.Context, id uint64) (*rowcodec.ProtoDecoder, *schema.Table, bool, error) {
 	e.mu.RLock()
 	ws := e.schemas[id]
 	e.mu.RUnlock()
 	if ws == nil {
-		return nil, nil, fmt.Errorf("%w: writer schema %d missing from log", ErrStorage, id)
+		return nil, nil, false, fmt.Errorf("%w: writer schema %d missing from log", ErrStorage, id)
 	}
 	sch, err := e.cat.SchemaAt(ctx, ws.tableUID, ws.version)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: schema history: %v", ErrStorage, err)
+		return nil, nil, false, fmt.Errorf("%w: schema history: %v", ErrStorage, err)
+	}
+	if ws.cdc {
+		sch = cdcSchema(sch)
 	}
 	key := decoderKey{format: record.FormatProto, schemaID: id}
 	e.decMu.Lock()
 	d, ok := e.decoders[key]
 	e.decMu.Unlock()
 	if ok {
-		return d.(*rowcodec.ProtoDecoder), sch, nil
+		return d.(*rowcodec.ProtoDecoder), sch, ws.cdc, nil
 	}
 	var desc descriptorpb.DescriptorProto
 	if err := proto.Unmarshal(ws.desc, &desc); err != nil {
-		return nil, nil, fmt.Errorf("%w: stored descriptor: %v", ErrStorage, err)
+		return nil, nil, false, fmt.Errorf("%w: stored descriptor: %v", ErrStorage, err)
 	}
 	dec, err := rowcodec.CompileProto(&desc, sch)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: stored descriptor: %v", ErrStorage, err)
+		return nil, nil, false, fmt.Errorf("%w: stored descriptor: %v", ErrStorage, err)
 	}
 	e.decMu.Lock()
 	e.decoders[key] = dec
 	e.decMu.Unlock()
-	return dec, sch, nil
+	return dec, sch, ws.cdc, nil
 }
 
 func (e *Engine) jsonDecoder(ctx context.Context, uid, version int64) (*rowcodec.JSONDecoder, *schema.Table, error) {
