@@ -97,6 +97,7 @@ func benchRecovery(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&syncMode, "sync", "", "server --sync `mode` (always or never; default: the server's)")
 	fs.StringVar(&serverLog, "server-log", "", "append the server's log to this `file`")
 	fs.Int64Var(&o.VerifyMaxRows, "verify-max-rows", loadgen.DefaultVerifyMaxRows, "read back and check every row up to this many `rows`, else compare counts")
+	fs.BoolVar(&o.DropCaches, "drop-caches", false, "empty the page cache before the restart (Linux, root) so the log is read from disk")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	if err := parseFlags(fs, args, "bench recovery", stdout); err != nil {
