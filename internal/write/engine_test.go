@@ -431,3 +431,40 @@ func TestEngine_DropTable(t *testing.T) {
 		t.Fatalf("after restart, recreated table shows old rows: %v", got)
 	}
 }
+
+func TestEngine_StreamLifetimes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	committed, buffered, pending := e.create(write.Committed), e.create(write.Buffered), e.create(write.Pending)
+	for _, s := range []*write.Stream{committed, buffered, pending} {
+		if _, err := e.append(s, rowsN(0, 1), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Within every window: all usable.
+	e.clock.Add(23 * time.Hour)
+	if _, err := e.append(pending, rowsN(1, 1), -1); err != nil {
+		t.Fatalf("pending stream at 23h: %v", err)
+	}
+	// Past 24h since creation the PENDING stream is gone for good.
+	e.clock.Add(2 * time.Hour)
+	_, err := e.append(pending, rowsN(2, 1), -1)
+	wantKind(t, err, write.ErrStreamExpired)
+	if _, err := e.append(committed, rowsN(1, 1), -1); err != nil {
+		t.Fatalf("committed stream after 25h idle: %v", err)
+	}
+	// COMMITTED expires after 3 days without traffic, BUFFERED after 7.
+	e.clock.Add(73 * time.Hour)
+	_, err = e.append(committed, rowsN(2, 1), -1)
+	wantKind(t, err, write.ErrStreamExpired)
+	if _, err := e.eng.Flush(ctx, buffered.Name, 0); err != nil {
+		t.Fatalf("buffered stream after 98h: %v", err)
+	}
+	e.clock.Add(169 * time.Hour)
+	_, err = e.append(buffered, rowsN(1, 1), -1)
+	wantKind(t, err, write.ErrStreamExpired)
+	// Expired streams keep what became visible before they expired.
+	if got := e.visible(); len(got) != 3 {
+		t.Fatalf("visible rows %v, want the committed stream's 2 and the flushed buffered row", got)
+	}
+}
