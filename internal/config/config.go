@@ -81,6 +81,12 @@ type Config struct {
 	// (open AppendRows streams included) before cutting them off. Zero or
 	// negative means do not wait.
 	ShutdownTimeout time.Duration
+	// StreamingBuffer and DedupWindow are the insertAll settings (see
+	// insertall.go): how long streamed rows count as buffered in
+	// tables.get (0: never), and how long insertIds are remembered (0:
+	// no de-duplication).
+	StreamingBuffer time.Duration
+	DedupWindow     time.Duration
 	// Projects are created at start, if missing, from File. Existing
 	// datasets and tables are left exactly as they are.
 	Projects []Project
@@ -95,6 +101,8 @@ func Default() Config {
 		LogLevel:        DefaultLogLevel,
 		Sync:            DefaultSync,
 		ShutdownTimeout: DefaultShutdownTimeout,
+		StreamingBuffer: DefaultStreamingBuffer,
+		DedupWindow:     DefaultDedupWindow,
 	}
 }
 
@@ -125,6 +133,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.Var((*lowerString)(&c.LogLevel), "log-level", "log `level`: debug, info, warn or error")
 	fs.Var((*lowerString)(&c.Sync), "sync", "write-ahead log sync `mode`: always (fdatasync before every ack) or never")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown waits for in-flight requests")
+	insertAllFlags(fs, c)
 	return fs
 }
 
@@ -263,6 +272,7 @@ func (c Config) Validate() error {
 	default:
 		add("--sync %q: want always or never", c.Sync)
 	}
+	problems = append(problems, c.validateInsertAll()...)
 	problems = append(problems, validateProjects(c.Projects)...)
 	if len(problems) == 0 {
 		return nil

@@ -83,6 +83,8 @@ type fileConfig struct {
 	LogLevel        *string   `json:"logLevel"`
 	Sync            *string   `json:"sync"`
 	ShutdownTimeout *string   `json:"shutdownTimeout"`
+	StreamingBuffer *string   `json:"streamingBuffer"`
+	DedupWindow     *string   `json:"dedupWindow"`
 	Projects        []Project `json:"projects"`
 }
 
@@ -120,6 +122,9 @@ func applyFile(c *Config, path string) error {
 			return fmt.Errorf("config: config file %s: shutdownTimeout %q: want a duration such as 10s", path, *f.ShutdownTimeout)
 		}
 		c.ShutdownTimeout = d
+	}
+	if err := applyInsertAllFile(c, &f); err != nil {
+		return fmt.Errorf("config: config file %s: %w", path, err)
 	}
 	c.Projects = f.Projects
 	return nil
