@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -53,13 +54,27 @@ func openEngine(dir string, cfg config.Config, cat catalog.Catalog, logger *slog
 	if err != nil {
 		return nil, err
 	}
-	eng, err := write.Open(context.Background(), st, cat, write.Options{})
+	eng, err := write.Open(context.Background(), st, cat, writeOptions(cfg))
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	svc := grpcapi.New(grpcapi.Options{Engine: eng, Catalog: cat, Logger: logger})
 	return &dataEngine{Engine: eng, svc: svc}, nil
+}
+
+// writeOptions maps the configuration onto the write engine. Zero
+// settings mean "none": a zero streaming buffer leaves nothing buffered, a
+// zero window turns insertId de-duplication off.
+func writeOptions(cfg config.Config) write.Options {
+	o := write.Options{StreamingBuffer: cfg.StreamingBuffer, DedupWindow: cfg.DedupWindow}
+	if o.StreamingBuffer <= 0 {
+		o.StreamingBuffer = time.Nanosecond // rows leave the buffer at once
+	}
+	if o.DedupWindow <= 0 {
+		o.DedupWindow = -1
+	}
+	return o
 }
 
 func registerGRPC(s *grpc.Server, e engine) {
