@@ -234,6 +234,48 @@ class RestTest(unittest.TestCase):
         self.assertEqual([r["name"] for r in bq.list_rows(table_id)], ["ann", "ben", "cy"])
 
 
+class DiscoveryTest(unittest.TestCase):
+    """The bq CLI builds its client from Penstock's discovery document on
+    every call (googleapiclient.discovery): the document must describe every
+    served method with paths and parameters that work against Penstock."""
+
+    def test_discovery_document_drives_the_rest_api(self):
+        import json
+        import urllib.request
+
+        import httplib2
+        from googleapiclient import discovery, errors
+
+        root = os.environ["PENSTOCK_HTTP_URL"]
+        for url in (root + "/$discovery/rest?version=v2", root + "/discovery/v1/apis/bigquery/v2/rest"):
+            doc = json.loads(urllib.request.urlopen(url).read())
+            self.assertEqual(doc["rootUrl"].rstrip("/"), root)
+        svc = discovery.build_from_document(
+            urllib.request.urlopen(root + "/$discovery/rest?version=v2").read().decode(), http=httplib2.Http()
+        )
+        ds = svc.datasets().insert(
+            projectId=PROJECT, body={"datasetReference": {"projectId": PROJECT, "datasetId": "via_discovery"}}
+        ).execute()
+        self.assertEqual(ds["id"], f"{PROJECT}:via_discovery")
+        svc.tables().insert(
+            projectId=PROJECT,
+            datasetId="via_discovery",
+            body={
+                "tableReference": {"projectId": PROJECT, "datasetId": "via_discovery", "tableId": "t"},
+                "schema": {"fields": [{"name": "a", "type": "INT64"}]},
+            },
+        ).execute()
+        t = svc.tables().get(projectId=PROJECT, datasetId="via_discovery", tableId="t").execute()
+        self.assertEqual(t["schema"]["fields"][0]["type"], "INTEGER")
+        page = svc.tabledata().list(projectId=PROJECT, datasetId="via_discovery", tableId="t", maxResults=5).execute()
+        self.assertEqual(page["totalRows"], "0")
+        with self.assertRaises(errors.HttpError) as cm:
+            svc.datasets().delete(projectId=PROJECT, datasetId="via_discovery").execute()
+        self.assertEqual(cm.exception.resp.status, 400)
+        self.assertEqual(json.loads(cm.exception.content)["error"]["errors"][0]["reason"], "resourceInUse")
+        svc.datasets().delete(projectId=PROJECT, datasetId="via_discovery", deleteContents=True).execute()
+
+
 class SeedSampleTest(unittest.TestCase):
     def test_pending_sample(self):
         create_table("seed_pending", CUSTOMERS)
