@@ -95,6 +95,9 @@ var errorTable = []errorMapping{
 	{err: write.ErrRequestTooLarge, code: http.StatusBadRequest, reason: "badRequest", status: "INVALID_ARGUMENT"},
 	{err: write.ErrInvalidRows, code: http.StatusBadRequest, reason: "invalid", status: "INVALID_ARGUMENT"},
 	{err: write.ErrInvalidArgument, code: http.StatusBadRequest, reason: "invalid", status: "INVALID_ARGUMENT"},
+	// insertAll: a partition decorator the table cannot take, or outside
+	// the streaming window.
+	{err: write.ErrInvalidPartition, code: http.StatusBadRequest, reason: "invalid", status: "INVALID_ARGUMENT"},
 	{err: write.ErrInvalidStreamName, code: http.StatusBadRequest, reason: "invalid", status: "INVALID_ARGUMENT"},
 	{err: write.ErrStreamFinalized, code: http.StatusBadRequest, reason: "invalid", status: "INVALID_ARGUMENT"},
 	{err: write.ErrOffsetExists, code: http.StatusConflict, reason: "duplicate", status: "ALREADY_EXISTS"},

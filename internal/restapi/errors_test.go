@@ -49,6 +49,7 @@ var domainErrors = map[string]map[string]error{
 		"ErrFlushBeyondEnd":     write.ErrFlushBeyondEnd,
 		"ErrWrongTable":         write.ErrWrongTable,
 		"ErrInvalidArgument":    write.ErrInvalidArgument,
+		"ErrInvalidPartition":   write.ErrInvalidPartition,
 		"ErrSchemaExtraFields":  write.ErrSchemaExtraFields,
 		"ErrSchemaIncompatible": write.ErrSchemaIncompatible,
 		"ErrInvalidDescriptor":  write.ErrInvalidDescriptor,

@@ -103,10 +103,8 @@ func apiRoutes() []*route {
 		{resource: "tabledata", name: "list", httpMethod: "GET", path: table + "/data",
 			query:    []param{pMaxResults, pPageToken, pStartIndex, pSelectedFields, pUseInt64TS, pTSFormat},
 			response: "TableDataList", handle: tabledataList, implemented: true},
-		// insertAll slot (insertall.go): answers 501 until the streaming-insert
-		// issue fills in tabledataInsertAll and sets implemented.
 		{resource: "tabledata", name: "insertAll", httpMethod: "POST", path: table + "/insertAll",
-			request: "TableDataInsertAllRequest", response: "TableDataInsertAllResponse", handle: tabledataInsertAll},
+			request: "TableDataInsertAllRequest", response: "TableDataInsertAllResponse", handle: tabledataInsertAll, implemented: true},
 
 		// jobs and projects: part of the surface the clients and bq build
 		// method objects for; served by a later issue.
