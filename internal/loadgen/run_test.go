@@ -203,9 +203,6 @@ func TestRun_InsertAll(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rep.Errors["HTTP 501 notImplemented"] > 0 {
-				t.Skip("the server does not implement tabledata.insertAll yet")
-			}
 			if rep.Rows != 1000 || len(rep.Errors) > 0 {
 				t.Errorf("got %d rows acknowledged, errors %v; want 1000 and none", rep.Rows, rep.Errors)
 			}
