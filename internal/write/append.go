@@ -291,10 +291,7 @@ func (e *Engine) appendRecord(s *Stream, rec *record.Rows, offset int64, rowErrs
 // checkAppendLocked applies the per-stream checks. Caller holds st.mu.
 func (e *Engine) checkAppendLocked(s *Stream, offset int64, now time.Time) error {
 	st := s.st
-	e.mu.RLock()
-	closed := e.closed
-	e.mu.RUnlock()
-	if closed {
+	if e.closing.Load() { // atomic: st.mu is held, and e.mu orders before it
 		return newError(ErrUnavailable, s.Name, "The server is shutting down.")
 	}
 	st.table.mu.RLock()

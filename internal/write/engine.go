@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -31,6 +32,7 @@ type Engine struct {
 
 	mu         sync.RWMutex
 	closed     bool
+	closing    atomic.Bool        // set with closed; read without e.mu
 	streams    map[string]*stream // by full name
 	byID       map[uint64]*stream
 	tables     map[int64]*tableState
@@ -39,6 +41,8 @@ type Engine struct {
 	schemaKeys map[string]*writerSchema
 	nextStream uint64
 	nextSchema uint64
+
+	stopSweep chan struct{}
 
 	decMu    sync.Mutex
 	decoders map[decoderKey]any // *rowcodec.ProtoDecoder or *rowcodec.JSONDecoder
@@ -116,6 +120,10 @@ func Open(ctx context.Context, b Backend, cat catalog.Catalog, opts Options) (*E
 	if err := b.Replay(r.apply); err != nil {
 		return nil, fmt.Errorf("write: replaying log: %w", err)
 	}
+	e.stopSweep = make(chan struct{})
+	if e.opts.SweepInterval > 0 {
+		go e.sweepLoop(e.opts.SweepInterval, e.stopSweep)
+	}
 	return e, nil
 }
 
@@ -128,7 +136,9 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.closing.Store(true)
 	e.mu.Unlock()
+	close(e.stopSweep)
 	return e.backend.Close()
 }
 

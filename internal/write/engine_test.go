@@ -468,3 +468,45 @@ func TestEngine_StreamLifetimes(t *testing.T) {
 		t.Fatalf("visible rows %v, want the committed stream's 2 and the flushed buffered row", got)
 	}
 }
+
+func TestEngine_Sweep(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	committed := e.create(write.Committed)
+	committedPending, abandoned := e.create(write.Pending), e.create(write.Pending)
+	for i, s := range []*write.Stream{committed, committedPending, abandoned} {
+		if _, err := e.append(s, rowsN(i*10, 2), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.eng.Finalize(ctx, committedPending.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, serrs, err := e.eng.BatchCommit(ctx, tablePath, []string{committedPending.Name}); err != nil || serrs != nil {
+		t.Fatal(serrs, err)
+	}
+	if n := e.eng.Sweep(e.clock.Now()); n != 0 {
+		t.Fatalf("swept %d live streams", n)
+	}
+	e.clock.Add(23 * time.Hour)
+	fresh := e.create(write.Pending)
+	e.clock.Add(2 * time.Hour) // the first two PENDING streams are past 24h; COMMITTED is idle 25h of 72h
+	if n := e.eng.Sweep(e.clock.Now()); n != 2 {
+		t.Fatalf("swept %d streams, want the committed and the abandoned PENDING streams", n)
+	}
+	for _, s := range []*write.Stream{committedPending, abandoned} {
+		if _, err := e.eng.GetStream(ctx, s.Name); !errors.Is(err, write.ErrStreamNotFound) {
+			t.Fatalf("purged stream %s: %v", s.Name, err)
+		}
+	}
+	for _, s := range []*write.Stream{committed, fresh} {
+		if _, err := e.eng.GetStream(ctx, s.Name); err != nil {
+			t.Fatalf("live stream %s: %v", s.Name, err)
+		}
+	}
+	// Committed rows stay visible; the abandoned stream's rows are gone for good.
+	got := e.visible()
+	if len(got) != 4 {
+		t.Fatalf("visible %v, want the COMMITTED stream's and the committed PENDING stream's rows", got)
+	}
+}

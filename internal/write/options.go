@@ -21,6 +21,9 @@ type Options struct {
 	// (and insertAll) count as "in the streaming buffer" for table stats.
 	// Negative means never.
 	StreamingBuffer time.Duration
+	// SweepInterval is how often expired streams are forgotten (see
+	// Engine.Sweep). Zero means one minute; negative disables the sweeper.
+	SweepInterval time.Duration
 	// DedupWindow is how long insertAll remembers a row's insertId to drop
 	// a repeat of it (BigQuery: at least a minute). Negative turns
 	// de-duplication off. See dedup.go.
@@ -39,6 +42,7 @@ func DefaultOptions() Options {
 		CommittedIdleTTL: 72 * time.Hour,
 		BufferedIdleTTL:  168 * time.Hour,
 		StreamingBuffer:  5 * time.Second,
+		SweepInterval:    time.Minute,
 		DedupWindow:      time.Minute,
 		DedupMaxIDs:      1 << 20,
 	}
@@ -60,6 +64,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BufferedIdleTTL <= 0 {
 		o.BufferedIdleTTL = d.BufferedIdleTTL
+	}
+	if o.SweepInterval == 0 {
+		o.SweepInterval = d.SweepInterval
 	}
 	if o.StreamingBuffer == 0 {
 		o.StreamingBuffer = d.StreamingBuffer
