@@ -42,6 +42,7 @@ var errorTable = []mapping{
 	{write.ErrFlushBeyondEnd, codes.OutOfRange, storagepb.StorageError_OFFSET_OUT_OF_RANGE},
 	{write.ErrWrongTable, codes.InvalidArgument, 0},
 	{write.ErrInvalidArgument, codes.InvalidArgument, 0},
+	{write.ErrInvalidPartition, codes.InvalidArgument, 0}, // insertAll decorators; never on gRPC
 	{write.ErrSchemaExtraFields, codes.InvalidArgument, storagepb.StorageError_SCHEMA_MISMATCH_EXTRA_FIELDS},
 	{write.ErrSchemaIncompatible, codes.InvalidArgument, 0},
 	{write.ErrInvalidDescriptor, codes.InvalidArgument, 0},

@@ -30,7 +30,7 @@ var sentinels = map[string]error{
 	"ErrSchemaExtraFields": write.ErrSchemaExtraFields, "ErrSchemaIncompatible": write.ErrSchemaIncompatible,
 	"ErrInvalidDescriptor": write.ErrInvalidDescriptor, "ErrInvalidRows": write.ErrInvalidRows,
 	"ErrRequestTooLarge": write.ErrRequestTooLarge, "ErrUnavailable": write.ErrUnavailable,
-	"ErrStorage": write.ErrStorage,
+	"ErrStorage": write.ErrStorage, "ErrInvalidPartition": write.ErrInvalidPartition,
 }
 
 func TestErrorTableComplete(t *testing.T) {
