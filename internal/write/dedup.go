@@ -55,46 +55,38 @@ type dedupScope struct {
 }
 
 // insertFlight is one request's write as seen by the index: done is
-// closed, with err set, once the rows are durable or have failed.
+// closed, with err set, once the rows are durable or have failed. keys are
+// the ids it reserved, released if it fails.
 type insertFlight struct {
+	id   uint64
 	done chan struct{}
 	err  error
+	keys []dedupKey
 }
 
-func newFlight() *insertFlight { return &insertFlight{done: make(chan struct{})} }
-
-func (f *insertFlight) finish(err error) {
-	f.err = err
-	close(f.done)
-}
-
-// failed reports whether the flight is over and failed.
-func (f *insertFlight) failed() bool {
-	select {
-	case <-f.done:
-		return f.err != nil
-	default:
-		return false
-	}
-}
-
+// dedupEntry is a remembered id. It holds no pointers, so the garbage
+// collector never scans the (large) maps; flight names the request that
+// wrote the row, which is still in progress while it is in
+// dedupIndex.flights.
 type dedupEntry struct {
 	at     int64 // µs when the id was reserved
-	flight *insertFlight
+	flight uint64
 }
 
-// dedupIndex is the engine's insertId memory. The zero value is unusable;
-// Engine initializes it lazily with its options (see dedup).
+// dedupIndex is the engine's insertId memory. Engine initializes it
+// lazily with its options (see dedupIdx).
 type dedupIndex struct {
 	once   sync.Once
 	window int64 // µs; <= 0 turns de-duplication off
 	maxIDs int
 	seeds  [2]maphash.Seed
 
-	mu       sync.Mutex
-	cur      map[dedupKey]dedupEntry
-	prev     map[dedupKey]dedupEntry
-	curStart int64
+	mu         sync.Mutex
+	cur        map[dedupKey]dedupEntry
+	prev       map[dedupKey]dedupEntry
+	curStart   int64
+	nextFlight uint64
+	flights    map[uint64]*insertFlight // in progress, with reserved ids
 }
 
 // dedupIdx returns the engine's index, initializing it on first use.
@@ -106,14 +98,14 @@ func (e *Engine) dedupIdx() *dedupIndex {
 		}
 		d.maxIDs = e.opts.DedupMaxIDs
 		d.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+		d.flights = map[uint64]*insertFlight{}
 	})
 	return d
 }
 
-func (d *dedupIndex) key(scope *[25]byte, id string) dedupKey {
+func (d *dedupIndex) key(h *maphash.Hash, scope *[25]byte, id string) dedupKey {
 	var k dedupKey
 	for i, seed := range d.seeds {
-		var h maphash.Hash
 		h.SetSeed(seed)
 		_, _ = h.Write(scope[:])
 		_, _ = h.WriteString(id)
@@ -132,37 +124,42 @@ func encodeScope(s dedupScope) (b [25]byte) {
 	return b
 }
 
-// claim decides which of the candidate rows (indexes into ids) are written
-// by flight f: rows without an id, and rows whose id is neither
-// remembered for scope nor repeated earlier in the request. It reserves
-// the ids of the rows it keeps for f, and returns the kept rows and the
-// other requests' flights that hold ids of dropped rows (which must be
+// claim decides which of the candidate rows (indexes into ids) the caller
+// writes: rows without an id, and rows whose id is neither remembered for
+// scope nor repeated earlier in the request. It reserves the ids of the
+// rows it keeps for the returned flight, which the caller must pass to
+// finish once the write is over, and returns the flights of other
+// requests, still in progress, that hold ids of dropped rows (they must be
 // durable before the caller answers).
-func (d *dedupIndex) claim(scope dedupScope, ids []string, cand []int, f *insertFlight, now time.Time) (keep []int, waits []*insertFlight) {
+func (d *dedupIndex) claim(scope dedupScope, ids []string, cand []int, now time.Time) (f *insertFlight, keep []int, waits []*insertFlight) {
+	f = &insertFlight{done: make(chan struct{})}
 	if d.window <= 0 {
-		return cand, nil
+		return f, cand, nil
 	}
-	anyID := false
+	n := 0
 	for _, i := range cand {
 		if ids[i] != "" {
-			anyID = true
-			break
+			n++
 		}
 	}
-	if !anyID {
-		return cand, nil
+	if n == 0 {
+		return f, cand, nil
 	}
 	sb := encodeScope(scope)
 	keys := make([]dedupKey, len(cand))
+	var h maphash.Hash
 	for j, i := range cand {
 		if ids[i] != "" {
-			keys[j] = d.key(&sb, ids[i])
+			keys[j] = d.key(&h, &sb, ids[i])
 		}
 	}
 	at := now.UnixMicro()
 	keep = make([]int, 0, len(cand))
+	f.keys = make([]dedupKey, 0, n)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.nextFlight++
+	f.id = d.nextFlight
 	d.rotateLocked(at)
 	for j, i := range cand {
 		if ids[i] == "" {
@@ -171,22 +168,47 @@ func (d *dedupIndex) claim(scope dedupScope, ids []string, cand []int, f *insert
 		}
 		k := keys[j]
 		if e, ok := d.lookupLocked(k, at); ok {
-			if e.flight != f && !containsFlight(waits, e.flight) {
-				waits = append(waits, e.flight)
+			if w := d.flights[e.flight]; w != nil && !containsFlight(waits, w) {
+				waits = append(waits, w)
 			}
 			continue
 		}
-		d.cur[k] = dedupEntry{at: at, flight: f}
+		d.cur[k] = dedupEntry{at: at, flight: f.id}
+		f.keys = append(f.keys, k)
 		keep = append(keep, i)
 	}
-	return keep, waits
+	if len(f.keys) > 0 {
+		d.flights[f.id] = f
+	}
+	return f, keep, waits
 }
 
-// lookupLocked returns the live entry for k: reserved within the window by
-// a flight that has not failed.
+// finish ends flight f with the outcome of its write: on failure its ids
+// are forgotten, so a retry stores the rows. Waiters are released after.
+func (d *dedupIndex) finish(f *insertFlight, err error) {
+	if len(f.keys) > 0 {
+		d.mu.Lock()
+		delete(d.flights, f.id)
+		if err != nil {
+			for _, k := range f.keys {
+				for _, m := range [2]map[dedupKey]dedupEntry{d.cur, d.prev} {
+					if e, ok := m[k]; ok && e.flight == f.id {
+						delete(m, k)
+					}
+				}
+			}
+		}
+		d.mu.Unlock()
+	}
+	f.err = err
+	close(f.done)
+}
+
+// lookupLocked returns the entry for k if it was reserved within the
+// window.
 func (d *dedupIndex) lookupLocked(k dedupKey, at int64) (dedupEntry, bool) {
 	for _, m := range [2]map[dedupKey]dedupEntry{d.cur, d.prev} {
-		if e, ok := m[k]; ok && at-e.at < d.window && !e.flight.failed() {
+		if e, ok := m[k]; ok && at-e.at < d.window {
 			return e, true
 		}
 	}

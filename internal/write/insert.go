@@ -218,11 +218,11 @@ func (e *Engine) insert(ctx context.Context, t *catalog.Table, rows []InsertRow,
 	for i := range rows {
 		ids[i] = rows[i].InsertID
 	}
-	f := newFlight()
-	keep, waits := e.dedupIdx().claim(scope, ids, valid, f, now)
+	idx := e.dedupIdx()
+	f, keep, waits := idx.claim(scope, ids, valid, now)
 	res.Duplicates = len(valid) - len(keep)
 	if len(keep) == 0 {
-		f.finish(nil)
+		idx.finish(f, nil)
 	} else {
 		out := data
 		if len(keep) < len(data) {
@@ -241,14 +241,14 @@ func (e *Engine) insert(ctx context.Context, t *catalog.Table, rows []InsertRow,
 		select {
 		case <-ack.Done():
 			_, err := ack.Result()
-			f.finish(err)
+			idx.finish(f, err)
 			if err != nil {
 				return res, fmt.Errorf("insertAll into %s:%s.%s: %w", t.Project, t.Dataset, t.ID, err)
 			}
 		case <-ctx.Done():
 			// The rows may still become durable; the reservation of their
 			// ids stays until the log decides.
-			go func() { <-ack.Done(); _, err := ack.Result(); f.finish(err) }()
+			go func() { <-ack.Done(); _, err := ack.Result(); idx.finish(f, err) }()
 			return res, ctx.Err()
 		}
 		res.Written = len(keep)
