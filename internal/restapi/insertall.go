@@ -20,43 +20,20 @@ type Inserter interface {
 	InsertAll(ctx context.Context, req write.InsertRequest) (write.InsertResult, error)
 }
 
-// insertAllRequest is the TableDataInsertAllRequest body. Explicit JSON
-// nulls read as absent (bq sends them); unknown members are ignored
-// (Node copies arbitrary options into the body); kind and traceId are
-// accepted and ignored.
+// insertAllRequest is the TableDataInsertAllRequest body, as
+// parseInsertAll reads it (insertall_parse.go).
 type insertAllRequest struct {
-	SkipInvalidRows     bool           `json:"skipInvalidRows"`
-	IgnoreUnknownValues bool           `json:"ignoreUnknownValues"`
-	TemplateSuffix      string         `json:"templateSuffix"`
-	Rows                []insertAllRow `json:"rows"`
+	SkipInvalidRows     bool
+	IgnoreUnknownValues bool
+	TemplateSuffix      string
+	Rows                []insertAllRow
 }
 
+// insertAllRow is one element of rows: JSON is the json member's bytes
+// (nil when absent or null), InsertID "" when absent or null.
 type insertAllRow struct {
-	InsertID flexString      `json:"insertId"`
-	JSON     json.RawMessage `json:"json"`
-}
-
-// flexString is a string member that also accepts a JSON number (kept as
-// written) and null (empty).
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		return nil
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-	case b[0] == '-' || b[0] >= '0' && b[0] <= '9':
-		*f = flexString(b)
-	default:
-		return fmt.Errorf("want a string, got %s", b)
-	}
-	return nil
+	InsertID string
+	JSON     []byte
 }
 
 // insertAllOK is the whole answer to a request whose rows were all
@@ -89,7 +66,7 @@ func tabledataInsertAll(c *call) error {
 		return err
 	}
 	var body insertAllRequest
-	if err := decodeInsertAll(data, &body); err != nil {
+	if err := parseInsertAll(data, &body); err != nil {
 		return err
 	}
 	req := write.InsertRequest{
@@ -102,7 +79,7 @@ func tabledataInsertAll(c *call) error {
 		Rows:                make([]write.InsertRow, len(body.Rows)),
 	}
 	for i, r := range body.Rows {
-		req.Rows[i] = write.InsertRow{InsertID: string(r.InsertID), JSON: r.JSON}
+		req.Rows[i] = write.InsertRow{InsertID: r.InsertID, JSON: r.JSON}
 	}
 	res, err := ins.InsertAll(c.ctx, req)
 	if err != nil {
@@ -113,18 +90,6 @@ func tabledataInsertAll(c *call) error {
 		return nil
 	}
 	writeRaw(c.w, http.StatusOK, appendInsertErrors(nil, res, len(req.Rows)))
-	return nil
-}
-
-// decodeInsertAll parses the request body.
-func decodeInsertAll(data []byte, body *insertAllRequest) error {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return fmt.Errorf("%w: Invalid JSON payload received. Expected an object.", errBadRequest)
-	}
-	if err := json.Unmarshal(trimmed, body); err != nil {
-		return fmt.Errorf("%w: Invalid JSON payload received. %s.", errBadRequest, jsonErrorText(err))
-	}
 	return nil
 }
 
