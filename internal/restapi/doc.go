@@ -1,7 +1,8 @@
 // Package restapi is Penstock's BigQuery REST v2 transport: datasets,
-// tables, tabledata.list and the discovery document, with a route slot
-// for tabledata.insertAll and the jobs methods (501 until their issues
-// land).
+// tables, tabledata.insertAll (insertall.go), tabledata.list and the
+// discovery document. The jobs methods have routes and discovery entries
+// but answer 501 notImplemented (never retried by clients) until SQL
+// reads exist.
 //
 // It is a thin layer: each handler parses the request, calls the catalog
 // (catalog.Catalog) or the data path (TableData), and renders the REST
