@@ -10,7 +10,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"net"
 	"os"
 	"os/exec"
@@ -291,6 +293,49 @@ func TestCrashRecovery(t *testing.T) {
 				}
 			})
 		}
+		// insertAll writers: an HTTP 200 means the rows survive SIGKILL.
+		for i := 0; i < 2; i++ {
+			src := fmt.Sprintf("insertall-%d", i)
+			worker(func() {
+				hc := &http.Client{Timeout: 5 * time.Second}
+				url := "http://" + h.httpAddr + "/bigquery/v2/projects/p/datasets/d/tables/t/insertAll"
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					led.mu.Lock()
+					n := led.sent[src]
+					led.sent[src] = n + 5
+					led.mu.Unlock()
+					var b strings.Builder
+					b.WriteString(`{"rows":[`)
+					for k := int64(0); k < 5; k++ {
+						if k > 0 {
+							b.WriteString(",")
+						}
+						fmt.Fprintf(&b, `{"insertId":"%s-%d","json":{"src":%q,"n":%d}}`, src, n+k, src, n+k)
+					}
+					b.WriteString(`]}`)
+					req, _ := http.NewRequestWithContext(rctx, "POST", url, strings.NewReader(b.String()))
+					req.Header.Set("Content-Type", "application/json")
+					resp, err := hc.Do(req)
+					if err != nil {
+						return
+					}
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 || strings.Contains(string(body), "insertErrors") {
+						t.Errorf("insertAll: HTTP %d %s", resp.StatusCode, body)
+						return
+					}
+					led.mu.Lock()
+					led.acked[src] = append(led.acked[src], [2]int64{n, n + 5})
+					led.mu.Unlock()
+				}
+			})
+		}
 		// COMMITTED and PENDING and BUFFERED stream writers.
 		for _, typ := range []storagepb.WriteStream_Type{storagepb.WriteStream_COMMITTED, storagepb.WriteStream_PENDING, storagepb.WriteStream_BUFFERED} {
 			worker(func() {
@@ -426,7 +471,10 @@ func verify(t *testing.T, h *harness, led *ledger, round int) {
 			ackedRows += r[1] - r[0]
 		}
 	}
-	t.Logf("round %d: %d rows read back, %d default-stream rows acknowledged, %d streams, %d committed", round, total, ackedRows, len(led.streamSrc), len(led.committed))
+	t.Logf("round %d: %d rows read back, %d default-stream and insertAll rows acknowledged, %d streams, %d committed", round, total, ackedRows, len(led.streamSrc), len(led.committed))
+	if len(led.acked["insertall-0"]) == 0 {
+		t.Fatalf("round %d: no insertAll request was acknowledged", round)
+	}
 	if ackedRows == 0 || len(led.committed) == 0 && round > 0 {
 		t.Fatalf("round %d: the workload acknowledged too little to test anything", round)
 	}
