@@ -171,36 +171,28 @@ func (w *Writer) checkChanges(s *Stream, rows [][]byte, o *rowcodec.Options) err
 	return err // row errors are reported by Validate, which ran first
 }
 
-// keyedRow is the live state of one primary key while merging changes.
-type keyedRow struct {
-	row     rowcodec.Row
-	seq     []uint64
-	deleted bool
-	order   int
-}
-
 // mergeChanges applies UPSERT/DELETE rows by primary key, in log order,
 // keeping the change with the highest sequence number (the later one on
-// ties). Plain rows pass through. The result keeps log order: plain rows
-// where they were appended, keyed rows where their winning change was.
-func mergeChanges(t *catalog.Table, rows []rowcodec.Row, infos []cdcInfo) []rowcodec.Row {
-	pk := primaryKey(t)
+// ties). Plain rows pass through. It returns the indices of the rows that
+// remain, in log order: plain rows where they were appended, keyed rows
+// where their winning change was.
+func mergeChanges(t *catalog.Table, rows []rowcodec.Row, infos []cdcInfo) []int {
 	var idx []int
-	for _, c := range pk {
+	for _, c := range primaryKey(t) {
 		if i := t.Schema.Lookup(c); i >= 0 {
 			idx = append(idx, i)
 		}
 	}
-	keyed := map[string]*keyedRow{}
-	type slot struct {
-		row rowcodec.Row
-		key string
+	type state struct {
+		seq     []uint64
+		at      int // index of the winning change
+		deleted bool
 	}
-	var out []slot
+	keyed := map[string]*state{}
+	keys := make([]string, len(rows))
 	for i, r := range rows {
 		ci := infos[i]
 		if ci.kind == changeInsert {
-			out = append(out, slot{row: r})
 			continue
 		}
 		var kb strings.Builder
@@ -208,23 +200,21 @@ func mergeChanges(t *catalog.Table, rows []rowcodec.Row, infos []cdcInfo) []rowc
 			fmt.Fprintf(&kb, "%T:%v\x00", r[j], r[j])
 		}
 		k := kb.String()
-		cur := keyed[k]
-		if cur != nil && seqLess(ci.seq, cur.seq) {
+		keys[i] = k
+		if cur := keyed[k]; cur != nil && seqLess(ci.seq, cur.seq) {
 			continue
 		}
-		kr := &keyedRow{row: r, seq: ci.seq, deleted: ci.kind == changeDelete, order: len(out)}
-		keyed[k] = kr
-		out = append(out, slot{row: r, key: k})
+		keyed[k] = &state{seq: ci.seq, at: i, deleted: ci.kind == changeDelete}
 	}
-	res := make([]rowcodec.Row, 0, len(out))
-	for i, s := range out {
-		if s.key != "" {
-			kr := keyed[s.key]
-			if kr.order != i || kr.deleted {
+	keep := make([]int, 0, len(rows))
+	for i := range rows {
+		if infos[i].kind != changeInsert {
+			st := keyed[keys[i]]
+			if st.at != i || st.deleted {
 				continue
 			}
 		}
-		res = append(res, s.row)
+		keep = append(keep, i)
 	}
-	return res
+	return keep
 }

@@ -2,7 +2,6 @@ package write
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/penstockdb/penstock/internal/catalog"
@@ -38,76 +37,26 @@ func (m RowMeta) PartitionTime() (t time.Time, ok bool) {
 }
 
 // ReadRowsMeta is ReadRows that also passes each row's RowMeta: it calls
-// fn for the table's visible rows in log order, skipping the first start
-// rows, at most max rows (max < 0: no limit), projected onto t.Schema, and
-// returns the total number of visible rows. It stops at, and returns, the
-// first error fn returns. Rows come as appended: on a table with a primary
-// key it does not apply CDC changes the way ReadRows does.
+// fn for the table's visible rows in log order (CDC changes applied on
+// primary-key tables), skipping the first start rows, at most max rows
+// (max < 0: no limit), projected onto t.Schema, and returns the total
+// number of visible rows. It stops at, and returns, the first error fn
+// returns.
 func (e *Engine) ReadRowsMeta(ctx context.Context, t *catalog.Table, start, max int64, fn func(rowcodec.Row, RowMeta) error) (int64, error) {
-	spans, total := e.snapshot(t.UID)
-	if start < 0 {
-		start = 0
-	}
-	cutoff := int64(-1 << 63) // negative StreamingBuffer: rows never leave it
-	if e.opts.StreamingBuffer > 0 {
-		cutoff = e.now().Add(-e.opts.StreamingBuffer).UnixMicro()
-	}
-	for _, sp := range spans {
-		if max == 0 {
-			break
-		}
-		if start >= sp.visible {
-			start -= sp.visible
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		meta, err := e.chunkMeta(t, sp.c, cutoff)
-		if err != nil {
-			return total, err
-		}
-		rows, _, err := e.decodeChunk(ctx, t, sp.c)
-		if err != nil {
-			return total, err
-		}
-		end := sp.visible
-		if max > 0 && end-start > max {
-			end = start + max
-		}
-		for _, r := range rows[start:end] {
-			if err := fn(r, meta); err != nil {
-				return total, err
-			}
-		}
-		if max > 0 {
-			max -= end - start
-		}
-		start = 0
-	}
-	return total, nil
+	return e.read(ctx, t, start, max, true, fn)
 }
 
-// chunkMeta returns the RowMeta shared by all rows of a chunk. Only
-// ingestion-time partitioned tables need the record itself (for a
-// decorator's partition).
-func (e *Engine) chunkMeta(t *catalog.Table, c chunk, cutoff int64) (RowMeta, error) {
+// chunkMeta returns the RowMeta shared by all rows of a chunk, from the
+// chunk and its decoded record.
+func chunkMeta(t *catalog.Table, c chunk, rec *record.Rows, cutoff int64) RowMeta {
 	m := RowMeta{Appended: time.UnixMicro(c.micros).UTC(), Buffered: c.st.isDefault && c.micros > cutoff}
 	if !isIngestionTime(t) {
-		return m, nil
-	}
-	data, err := e.backend.ReadAt(c.ref)
-	if err != nil {
-		return m, fmt.Errorf("%w: reading rows at %v: %v", ErrStorage, c.ref, err)
-	}
-	rec, err := record.DecodeRows(data)
-	if err != nil {
-		return m, fmt.Errorf("%w: %v", ErrStorage, err)
+		return m
 	}
 	if rec.HasPartition {
 		m.Partition = time.UnixMicro(rec.PartitionMicros).UTC()
 	} else {
 		m.Partition, _ = partitionOf(t, rec.Micros)
 	}
-	return m, nil
+	return m
 }

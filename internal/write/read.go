@@ -53,9 +53,17 @@ func (e *Engine) snapshot(uid int64) ([]span, int64) {
 // per key first (see cdc.go). It returns the total number of visible rows.
 // If fn returns an error, ReadRows stops and returns it with the total.
 func (e *Engine) ReadRows(ctx context.Context, t *catalog.Table, start, max int64, fn func(rowcodec.Row) error) (int64, error) {
+	return e.read(ctx, t, start, max, false, func(r rowcodec.Row, _ RowMeta) error { return fn(r) })
+}
+
+// read is ReadRows and ReadRowsMeta: withMeta says whether fn needs each
+// row's RowMeta (which costs nothing extra except on ingestion-time
+// partitioned tables).
+func (e *Engine) read(ctx context.Context, t *catalog.Table, start, max int64, withMeta bool, fn func(rowcodec.Row, RowMeta) error) (int64, error) {
 	spans, total := e.snapshot(t.UID)
+	cutoff := e.bufferCutoff()
 	if primaryKey(t) != nil {
-		return e.readMerged(ctx, t, spans, start, max, fn)
+		return e.readMerged(ctx, t, spans, start, max, withMeta, cutoff, fn)
 	}
 	if start < 0 {
 		start = 0
@@ -71,16 +79,20 @@ func (e *Engine) ReadRows(ctx context.Context, t *catalog.Table, start, max int6
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		rows, _, err := e.decodeChunk(ctx, t, sp.c)
+		dc, err := e.decodeChunk(ctx, t, sp.c)
 		if err != nil {
 			return total, err
+		}
+		var meta RowMeta
+		if withMeta {
+			meta = chunkMeta(t, sp.c, dc.rec, cutoff)
 		}
 		end := sp.visible
 		if max > 0 && end-start > max {
 			end = start + max
 		}
-		for _, r := range rows[start:end] {
-			if err := fn(r); err != nil {
+		for _, r := range dc.rows[start:end] {
+			if err := fn(r, meta); err != nil {
 				return total, err
 			}
 		}
@@ -94,32 +106,40 @@ func (e *Engine) ReadRows(ctx context.Context, t *catalog.Table, start, max int6
 
 // readMerged reads every visible row of a primary-key table, applies the
 // CDC changes, then pages through the result.
-func (e *Engine) readMerged(ctx context.Context, t *catalog.Table, spans []span, start, max int64, fn func(rowcodec.Row) error) (int64, error) {
+func (e *Engine) readMerged(ctx context.Context, t *catalog.Table, spans []span, start, max int64, withMeta bool, cutoff int64, fn func(rowcodec.Row, RowMeta) error) (int64, error) {
 	var rows []rowcodec.Row
 	var infos []cdcInfo
+	var metas []RowMeta
 	for _, sp := range spans {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		rs, is, err := e.decodeChunk(ctx, t, sp.c)
+		dc, err := e.decodeChunk(ctx, t, sp.c)
 		if err != nil {
 			return 0, err
 		}
-		rows = append(rows, rs[:sp.visible]...)
-		if is == nil {
-			is = make([]cdcInfo, len(rs))
+		rows = append(rows, dc.rows[:sp.visible]...)
+		if dc.infos == nil {
+			dc.infos = make([]cdcInfo, len(dc.rows))
 		}
-		infos = append(infos, is[:sp.visible]...)
+		infos = append(infos, dc.infos[:sp.visible]...)
+		var meta RowMeta
+		if withMeta {
+			meta = chunkMeta(t, sp.c, dc.rec, cutoff)
+		}
+		for range sp.visible {
+			metas = append(metas, meta)
+		}
 	}
-	rows = mergeChanges(t, rows, infos)
-	total := int64(len(rows))
+	keep := mergeChanges(t, rows, infos)
+	total := int64(len(keep))
 	start = min(max64(start, 0), total)
 	end := total
 	if max >= 0 && start+max < end {
 		end = start + max
 	}
-	for _, r := range rows[start:end] {
-		if err := fn(r); err != nil {
+	for _, i := range keep[start:end] {
+		if err := fn(rows[i], metas[i]); err != nil {
 			return total, err
 		}
 	}
@@ -133,17 +153,33 @@ func max64(a, b int64) int64 {
 	return b
 }
 
+// bufferCutoff returns the append time (µs) after which _default-stream
+// rows still count as in the streaming buffer.
+func (e *Engine) bufferCutoff() int64 {
+	if e.opts.StreamingBuffer > 0 {
+		return e.now().Add(-e.opts.StreamingBuffer).UnixMicro()
+	}
+	return -1 << 63 // negative StreamingBuffer: rows never leave it
+}
+
+// decodedChunk is one logged Rows record decoded onto a table's schema.
+type decodedChunk struct {
+	rows  []rowcodec.Row
+	infos []cdcInfo // CDC writers only, else nil
+	rec   *record.Rows
+}
+
 // decodeChunk reads one logged Rows record and decodes all its rows onto
 // t's current schema. For rows written by a CDC writer it also returns each
 // row's change type and sequence number (nil otherwise).
-func (e *Engine) decodeChunk(ctx context.Context, t *catalog.Table, c chunk) ([]rowcodec.Row, []cdcInfo, error) {
+func (e *Engine) decodeChunk(ctx context.Context, t *catalog.Table, c chunk) (*decodedChunk, error) {
 	data, err := e.backend.ReadAt(c.ref)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: reading rows at %v: %v", ErrStorage, c.ref, err)
+		return nil, fmt.Errorf("%w: reading rows at %v: %v", ErrStorage, c.ref, err)
 	}
 	rec, err := record.DecodeRows(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrStorage, err)
+		return nil, fmt.Errorf("%w: %v", ErrStorage, err)
 	}
 	opts := rowcodec.Options{
 		Now:            time.UnixMicro(rec.Micros),
@@ -164,11 +200,11 @@ func (e *Engine) decodeChunk(ctx context.Context, t *catalog.Table, c chunk) ([]
 	case record.FormatProto:
 		dec, sch, cdc, err := e.protoDecoder(ctx, rec.SchemaID)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		from = sch
 		if err := dec.Decode(rec.Rows, &opts, emit); err != nil {
-			return nil, nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
+			return nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
 		}
 		if cdc {
 			n := len(sch.Fields) - 2
@@ -180,22 +216,22 @@ func (e *Engine) decodeChunk(ctx context.Context, t *catalog.Table, c chunk) ([]
 	case record.FormatJSON:
 		dec, sch, err := e.jsonDecoder(ctx, rec.TableUID, rec.TableVersion)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		from = sch
 		jo := rowcodec.JSONOptions{Options: opts, IgnoreUnknownValues: rec.IgnoreUnknown}
 		if err := dec.Decode(rec.Rows, &jo, emit); err != nil {
-			return nil, nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
+			return nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
 		}
 	default:
-		return nil, nil, fmt.Errorf("%w: unknown row format %d", ErrStorage, rec.Format)
+		return nil, fmt.Errorf("%w: unknown row format %d", ErrStorage, rec.Format)
 	}
 	if t.SchemaVersion != versionOf(from, t) {
 		for i, r := range rows {
 			rows[i] = rowcodec.Project(r, from, t.Schema)
 		}
 	}
-	return rows, infos, nil
+	return &decodedChunk{rows: rows, infos: infos, rec: rec}, nil
 }
 
 // versionOf is a cheap identity check: the projection is needed whenever
@@ -283,10 +319,7 @@ func (e *Engine) Stats(_ context.Context, t *catalog.Table) (TableStats, error) 
 	if ts == nil {
 		return st, nil
 	}
-	cutoff := int64(-1 << 63)
-	if e.opts.StreamingBuffer > 0 {
-		cutoff = e.now().Add(-e.opts.StreamingBuffer).UnixMicro()
-	}
+	cutoff := e.bufferCutoff()
 	ts.mu.RLock()
 	defer ts.mu.RUnlock()
 	for i := range ts.chunks {
