@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sync"
 )
 
@@ -167,8 +168,14 @@ func (l *Log) round(batch []pending) int {
 			finish(batch[:n], l.failErr)
 			return n
 		}
+		if l.pre != nil {
+			// After the sync: the preparer's zeros go to the disk between rounds rather than
+			// compete with this round's own writes.
+			l.pre.credit(end - l.end)
+		}
 		l.total.Add(end - l.end)
 		l.end = end
+		l.fileSize = max(l.fileSize, end)
 		l.active.size.Store(end)
 		l.stats.rounds.Add(1)
 		l.stats.records.Add(int64(records))
@@ -253,10 +260,81 @@ func (l *Log) roll() error {
 	if l.active.num == math.MaxUint32 {
 		return errors.New("wal: segment numbers exhausted")
 	}
-	if err := l.createSegment(l.active.num + 1); err != nil {
-		return err
+	if l.fileSize > l.end {
+		// A sealed segment ends at its last record: zeros after it would read as damage.
+		// (Spares are SegmentSize long and a roll comes after that, so this does not happen
+		// unless a spare was made larger.)
+		if err := l.w.Truncate(l.end); err != nil {
+			return fmt.Errorf("wal: sealing %s: %w", segmentName(l.active.num), err)
+		}
+		if err := l.w.Sync(); err != nil {
+			return fmt.Errorf("wal: sealing %s: %w", segmentName(l.active.num), err)
+		}
+	}
+	n := l.active.num + 1
+	if l.pre == nil {
+		if err := l.createSegment(n); err != nil {
+			return err
+		}
+		l.stats.rolls.Add(1)
+		return nil
+	}
+
+	if spare := l.pre.seal(n); spare == nil {
+		if err := l.createSegment(n); err != nil {
+			return err
+		}
+		l.stats.unprepared.Add(1)
+	} else {
+		if !spare.synced {
+			l.stats.unprepared.Add(1)
+		}
+		if err := l.useSpare(spare); err != nil {
+			return err
+		}
 	}
 	l.stats.rolls.Add(1)
+	return nil
+}
+
+// useSpare makes the preparer's spare the active segment: syncs it if the preparer had not
+// finished it, renames it into place and syncs the directory, all before any record is written
+// to it.
+func (l *Log) useSpare(sp *spareFile) error {
+	tmp, name := tmpPath(l.dir, sp.num), l.path(sp.num)
+	fail := func(err error) error {
+		sp.f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("wal: starting segment %s: %w", segmentName(sp.num), err)
+	}
+	if !sp.synced {
+		if err := sp.f.Sync(); err != nil {
+			return fail(err)
+		}
+	}
+	if err := l.fs.doRename(tmp, name); err != nil {
+		return fail(err)
+	}
+	if err := sp.f.Close(); err != nil {
+		return fail(err)
+	}
+	if err := l.fs.syncDir(l.dir); err != nil {
+		// As in createSegment: the file holds no record, so leaving it is harmless.
+		return fmt.Errorf("wal: starting segment %s: %w", segmentName(sp.num), err)
+	}
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("wal: starting segment %s: %w", segmentName(sp.num), err)
+	}
+	s := &segment{num: sp.num}
+	s.size.Store(segmentHeaderSize)
+	l.segMu.Lock()
+	l.segs = append(l.segs, s)
+	l.segMu.Unlock()
+	l.total.Add(segmentHeaderSize)
+	l.w.Close()
+	l.w, l.active, l.end, l.fileSize = l.fs.wrap(f), s, segmentHeaderSize, sp.size
+	l.pre.activate(sp.num)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -135,17 +136,20 @@ func TestLog_FailedIsPermanent(t *testing.T) {
 func TestLog_FailedRoll(t *testing.T) {
 	dir := t.TempDir()
 	l, fs := openFaulty(t, dir, Options{SegmentSize: 64})
-	if _, err := l.Append(make([]byte, 100)); err != nil {
-		t.Fatal(err)
-	}
-	// The next append has to create segment 2 first, and syncing its header fails.
+	// Segment 2 cannot be created: syncing it under its temporary name fails, both when the
+	// preparer makes it a spare in the background (which must not fail the log) and when the
+	// roll, finding no spare, creates it itself (which must).
 	injected := errors.New("injected: cannot sync new segment")
 	fs.set(func(op, name string) error {
-		if op == "sync" && strings.HasSuffix(name, tmpSuffix) {
+		if op == "sync" && strings.HasSuffix(name, segmentName(2)+".tmp") {
 			return injected
 		}
 		return nil
 	})
+	if _, err := l.Append(make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	// The next append has to create segment 2 first.
 	if _, err := l.Append([]byte("x")); !errors.Is(err, ErrFailed) || !errors.Is(err, injected) {
 		t.Fatalf("Append needing a new segment: got %v, want ErrFailed wrapping the injected error", err)
 	}
@@ -234,86 +238,141 @@ func (r *recorder) add(op string) {
 	r.mu.Unlock()
 }
 
+// recordingFile logs "header SEG" (a write at offset 0), "write SEG" (a record write by the
+// flusher), "zero SEG" (a write of zeros by the preparer), "sync ROLE SEG", "truncate SEG", where
+// SEG is the segment file name without .tmp and ROLE is log or prep.
 type recordingFile struct {
 	osFile
-	r *recorder
+	r    *recorder
+	role string
 }
 
+func segOf(name string) string { return strings.TrimSuffix(filepathBase(name), ".tmp") }
+
 func (f recordingFile) WriteAt(p []byte, off int64) (int, error) {
-	name := filepathBase(f.f.Name())
-	if off == 0 {
-		f.r.add("header " + name)
-	} else {
-		f.r.add("write " + name)
+	switch {
+	case off == 0:
+		f.r.add("header " + segOf(f.f.Name()))
+	case f.role == "prep" && isZero(p):
+		f.r.add("zero " + segOf(f.f.Name()))
+	case f.role == "prep":
+		f.r.add("bad-prep-write " + segOf(f.f.Name()))
+	default:
+		f.r.add("write " + segOf(f.f.Name()))
 	}
 	return f.osFile.WriteAt(p, off)
 }
 
 func (f recordingFile) Sync() error {
-	f.r.add("sync " + filepathBase(f.f.Name()))
+	f.r.add("sync " + f.role + " " + segOf(f.f.Name()))
 	return f.osFile.Sync()
+}
+
+func (f recordingFile) Truncate(size int64) error {
+	f.r.add("truncate " + segOf(f.f.Name()))
+	return f.osFile.Truncate(size)
 }
 
 func filepathBase(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
 
-// TestLog_DurabilityOrder checks the order of operations behind an acknowledgement: with
-// SyncAlways every ack follows a sync of what was written, and a new segment's header and
-// directory entry are synced before any record is written to it.
-func TestLog_DurabilityOrder(t *testing.T) {
-	rec := &recorder{}
-	l, err := open(t.TempDir(), Options{SegmentSize: 100}, fsHooks{
-		wrap: func(f *os.File) file { return recordingFile{osFile{f}, rec} },
+func recordingHooks(rec *recorder) fsHooks {
+	return fsHooks{
+		wrap:     func(f *os.File) file { return recordingFile{osFile{f}, rec, "log"} },
+		wrapPrep: func(f *os.File) file { return recordingFile{osFile{f}, rec, "prep"} },
 		syncDir: func(dir string) error {
 			rec.add("syncdir")
 			return syncDir(dir)
 		},
-	})
-	if err != nil {
-		t.Fatal(err)
+		rename: func(oldpath, newpath string) error {
+			rec.add("rename " + segOf(newpath))
+			return os.Rename(oldpath, newpath)
+		},
 	}
-	defer l.Close()
-	var wg sync.WaitGroup
-	for i := range 20 {
-		wg.Add(1)
-		l.AppendAsync(make([]byte, 40+i), func(_ Pos, err error) {
-			defer wg.Done()
+}
+
+// TestLog_DurabilityOrder checks the order of operations behind an acknowledgement: with
+// SyncAlways every ack follows a sync of what the flusher wrote, and a new segment's header
+// is synced before the file is renamed into place, and the rename synced (directory) before any
+// record is written to it. The preparer writes nothing but zeros after the header.
+func TestLog_DurabilityOrder(t *testing.T) {
+	for _, prealloc := range []bool{true, false} {
+		t.Run(fmt.Sprintf("prealloc=%v", prealloc), func(t *testing.T) {
+			rec := &recorder{}
+			opts := Options{SegmentSize: 100, DisablePrealloc: !prealloc}
+			l, err := open(t.TempDir(), opts, recordingHooks(rec))
 			if err != nil {
-				t.Error(err)
+				t.Fatal(err)
 			}
-			rec.add("ack")
+			defer l.Close()
+			var wg sync.WaitGroup
+			for i := range 20 {
+				wg.Add(1)
+				l.AppendAsync(make([]byte, 40+i), func(_ Pos, err error) {
+					defer wg.Done()
+					if err != nil {
+						t.Error(err)
+					}
+					rec.add("ack")
+				})
+			}
+			wg.Wait()
+			st := l.Stats()
+			if prealloc && st.ZeroBytes == 0 {
+				t.Errorf("Stats().ZeroBytes = 0: nothing was preallocated")
+			}
+			if !prealloc && st.ZeroBytes != 0 {
+				t.Errorf("Stats().ZeroBytes = %d with preallocation off", st.ZeroBytes)
+			}
+
+			rec.mu.Lock()
+			ops := slices.Clone(rec.ops)
+			rec.mu.Unlock()
+			checkDurabilityOrder(t, ops)
 		})
 	}
-	wg.Wait()
+}
 
-	rec.mu.Lock()
-	ops := slices.Clone(rec.ops)
-	rec.mu.Unlock()
-	unsynced := false // written since the last sync
-	ready := map[string]bool{}
-	state := map[string]string{} // file -> last step of its creation
+func checkDurabilityOrder(t *testing.T, ops []string) {
+	t.Helper()
+	unsynced := false            // the flusher wrote since its last sync
+	state := map[string]string{} // segment -> last step of its creation
 	segments := 0
 	for i, op := range ops {
-		kind, name, _ := strings.Cut(op, " ")
+		kind, arg, _ := strings.Cut(op, " ")
 		switch kind {
 		case "header":
-			state[name] = "header"
+			state[arg] = "header"
 			segments++
 		case "sync":
+			role, name, _ := strings.Cut(arg, " ")
 			if state[name] == "header" {
 				state[name] = "synced"
 			}
-			unsynced = false
+			if role == "log" {
+				unsynced = false
+			}
+		case "rename":
+			if state[arg] != "synced" {
+				t.Fatalf("op %d: %s renamed into place before its header was synced: %q", i, arg, ops)
+			}
+			state[arg] = "renamed"
 		case "syncdir":
 			for n, s := range state {
-				if s == "synced" {
-					ready[n] = true
+				if s == "renamed" {
+					state[n] = "ready"
 				}
 			}
 		case "write":
-			if !ready[name] {
-				t.Fatalf("op %d: record written to %s before its header and directory entry were synced: %q", i, name, ops)
+			if state[arg] != "ready" {
+				t.Fatalf("op %d: record written to %s before its header, rename and directory were synced: %q", i, arg, ops)
 			}
 			unsynced = true
+		case "zero":
+			if state[arg] == "" {
+				t.Fatalf("op %d: zeros written to %s before its header: %q", i, arg, ops)
+			}
+		case "bad-prep-write":
+			t.Fatalf("op %d: the preparer wrote something other than zeros to %s: %q", i, arg, ops)
 		case "ack":
 			if unsynced {
 				t.Fatalf("op %d: ack before the sync of the written bytes: %q", i, ops)

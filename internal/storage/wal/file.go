@@ -8,6 +8,11 @@ type file interface {
 	WriteAt(p []byte, off int64) (int, error)
 	// Sync makes the written data durable (fdatasync where the platform has it).
 	Sync() error
+	// StartWriteback starts writing n bytes at off to the disk without waiting for them or
+	// making them durable (sync_file_range on Linux; nothing elsewhere).
+	StartWriteback(off, n int64) error
+	// Truncate changes the file's size; a Sync must follow to make it durable.
+	Truncate(size int64) error
 	Close() error
 }
 
@@ -17,4 +22,6 @@ type osFile struct{ f *os.File }
 
 func (o osFile) WriteAt(p []byte, off int64) (int, error) { return o.f.WriteAt(p, off) }
 func (o osFile) Sync() error                              { return datasync(o.f) }
+func (o osFile) Truncate(size int64) error                { return o.f.Truncate(size) }
+func (o osFile) StartWriteback(off, n int64) error        { return startWriteback(o.f, off, n) }
 func (o osFile) Close() error                             { return o.f.Close() }

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -152,8 +153,11 @@ func findRoundStart(r io.ReaderAt, from, size int64) (at int64, found bool, err 
 			}
 		}
 		h := buf[pos-base : pos-base+frameHeaderSize]
-		if isZero(h) { // the common torn tail: preallocated or never-written blocks
-			pos++
+		if isZero(h) {
+			// The common torn tail: preallocated or never-written blocks. An all-zero header is
+			// never valid, so no frame starts before the byte frameHeaderSize-1 ahead of the
+			// next non-zero byte: skip the run (up to the end of buf, which is then refilled).
+			pos = max(pos+1, pos+int64(firstNonZero(buf[pos-base:n]))-(frameHeaderSize-1))
 			continue
 		}
 		fh, ok := parseFrameHeader(h)
@@ -178,6 +182,25 @@ func findRoundStart(r io.ReaderAt, from, size int64) (at int64, found bool, err 
 		pos = start + fh.length
 	}
 	return 0, false, nil
+}
+
+// zeroBlock is compared against to skip runs of zeros quickly.
+var zeroBlock [4096]byte
+
+// firstNonZero returns the index of the first non-zero byte of b, or len(b).
+func firstNonZero(b []byte) int {
+	i := 0
+	for ; len(b)-i >= len(zeroBlock); i += len(zeroBlock) {
+		if !bytes.Equal(b[i:i+len(zeroBlock)], zeroBlock[:]) {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] != 0 {
+			return i
+		}
+	}
+	return len(b)
 }
 
 func isZero(b []byte) bool {

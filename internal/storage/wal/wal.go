@@ -99,6 +99,11 @@ type Options struct {
 	// single record larger than the cap forms a round on its own. <= 0 means
 	// DefaultMaxBatchBytes.
 	MaxBatchBytes int64
+	// DisablePrealloc turns preallocation off: records are then appended to files that grow
+	// with every round. Preallocation is only used with SyncAlways, on Linux: segment space is
+	// zero-filled and synced in the background ahead of the records, so that a round's
+	// fdatasync need not commit a new file size (see docs/format/wal.md).
+	DisablePrealloc bool
 }
 
 // DefaultOptions returns the defaults: 128 MiB segments, SyncAlways, 16 MiB rounds.
@@ -134,6 +139,12 @@ type Stats struct {
 	Bytes   int64 // payload bytes of those records
 	Rounds  int64 // group-commit rounds (one write and, with SyncAlways, one fdatasync each)
 	Rolls   int64 // segments created after Open
+	// ZeroBytes counts the zeros written and synced ahead of the records (preallocation). Size
+	// and Bytes do not include them.
+	ZeroBytes int64
+	// RollsUnprepared counts rolls that found no fully zero-filled spare segment, so that the
+	// first rounds of the new segment wrote into space not yet prepared.
+	RollsUnprepared int64
 }
 
 // segment is one segment file as seen by readers.
@@ -167,14 +178,18 @@ type Log struct {
 	active  *segment
 	end     int64 // bytes written to the active segment
 	buf     []byte
-	failErr error // non-nil once a write or sync failed
+	failErr error     // non-nil once a write or sync failed
+	pre     *preparer // prepares zero-filled spare segments; nil without preallocation
+	// fileSize is the active segment's file size: larger than end when the records are written
+	// into zero-filled space.
+	fileSize int64
 
 	segMu sync.RWMutex // guards segs (the slice, not the elements)
 	segs  []*segment   // ascending by num; the last one is active
 
 	phase     atomic.Int32 // phaseFresh, phaseReplayed, phaseAppending
 	total     atomic.Int64 // readable bytes across segments
-	stats     struct{ records, bytes, rounds, rolls atomic.Int64 }
+	stats     struct{ records, bytes, rounds, rolls, unprepared atomic.Int64 }
 	closeOnce sync.Once
 	closeErr  error
 	closed    bool // guarded by segMu; ReadAt answers ErrClosed
@@ -199,9 +214,33 @@ func Open(dir string, opts Options) (*Log, error) {
 type fsHooks struct {
 	wrap    func(*os.File) file // every file the log writes or syncs goes through it
 	syncDir func(dir string) error
+	// Optional: the preparer's descriptors go through wrapPrep if set (else wrap), and
+	// renames through rename (else os.Rename).
+	wrapPrep func(*os.File) file
+	rename   func(oldpath, newpath string) error
 }
 
 var osHooks = fsHooks{wrap: func(f *os.File) file { return osFile{f} }, syncDir: syncDir}
+
+func (h fsHooks) prepFile(f *os.File) file {
+	if h.wrapPrep != nil {
+		return h.wrapPrep(f)
+	}
+	return h.wrap(f)
+}
+
+func (h fsHooks) doRename(oldpath, newpath string) error {
+	if h.rename != nil {
+		return h.rename(oldpath, newpath)
+	}
+	return os.Rename(oldpath, newpath)
+}
+
+// preallocating reports whether the log zero-fills segment space ahead of its records.
+func (l *Log) preallocating() bool {
+	return l.opts.Sync == SyncAlways && !l.opts.DisablePrealloc && preallocSupported &&
+		l.opts.SegmentSize > segmentHeaderSize
+}
 
 func open(dir string, opts Options, fs fsHooks) (*Log, error) {
 	opts, err := opts.withDefaults()
@@ -224,6 +263,10 @@ func open(dir string, opts Options, fs fsHooks) (*Log, error) {
 			l.w.Close()
 		}
 		return nil, err
+	}
+	if l.preallocating() {
+		l.pre = newPreparer(l.dir, l.fs, l.opts.SegmentSize)
+		l.pre.start(l.active.num)
 	}
 	go l.flusher()
 	return l, nil
@@ -263,9 +306,10 @@ func (l *Log) load() error {
 		if err != nil {
 			return err
 		}
-		s.size.Store(size)
-		l.total.Add(size)
+		s.size.Store(size.end)
+		l.total.Add(size.end)
 		l.segs = append(l.segs, s)
+		l.fileSize = size.file
 	}
 	l.active = l.segs[len(l.segs)-1]
 	f, err := os.OpenFile(l.path(l.active.num), os.O_RDWR, 0)
@@ -277,46 +321,63 @@ func (l *Log) load() error {
 	return nil
 }
 
+// segSize is what checkSegment found: the end of the records and the size of the file.
+type segSize struct{ end, file int64 }
+
 // checkSegment validates segment n's header and returns its size. For the last segment it
-// also scans the records and cuts off a torn tail.
-func (l *Log) checkSegment(n uint32, last bool) (int64, error) {
+// also scans the records and cuts off a torn tail: it truncates the file, or, when the log
+// preallocates and the file is not larger than a segment, overwrites the tail with zeros and
+// keeps the space for the next records.
+func (l *Log) checkSegment(n uint32, last bool) (segSize, error) {
 	flag := os.O_RDONLY
 	if last {
 		flag = os.O_RDWR
 	}
 	f, err := os.OpenFile(l.path(n), flag, 0)
 	if err != nil {
-		return 0, fmt.Errorf("wal: %w", err)
+		return segSize{}, fmt.Errorf("wal: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return 0, fmt.Errorf("wal: %w", err)
+		return segSize{}, fmt.Errorf("wal: %w", err)
 	}
 	size := fi.Size()
 	var h [segmentHeaderSize]byte
 	if _, err := f.ReadAt(h[:], 0); err != nil && size >= segmentHeaderSize {
-		return 0, fmt.Errorf("wal: %w", err)
+		return segSize{}, fmt.Errorf("wal: %w", err)
 	}
 	if err := checkSegmentHeader(h[:min(size, segmentHeaderSize)], n); err != nil {
-		return 0, &CorruptionError{Segment: n, Err: err}
+		return segSize{}, &CorruptionError{Segment: n, Err: err}
 	}
 	if !last {
-		return size, nil
+		return segSize{size, size}, nil
 	}
 	end, err := recoverTail(f, n, size)
 	if err != nil {
-		return 0, err
+		return segSize{}, err
 	}
-	if end < size {
-		if err := f.Truncate(end); err != nil {
-			return 0, fmt.Errorf("wal: cutting torn tail of %s: %w", segmentName(n), err)
-		}
-		if err := l.fs.wrap(f).Sync(); err != nil {
-			return 0, fmt.Errorf("wal: cutting torn tail of %s: %w", segmentName(n), err)
-		}
+	if end == size {
+		return segSize{end, size}, nil
 	}
-	return end, nil
+	w := l.fs.wrap(f)
+	if l.preallocating() && size <= l.opts.SegmentSize {
+		// Nothing after end was acknowledged (recoverTail checked), so it may be overwritten.
+		if err := zeroTail(f, w, end, size); err != nil {
+			return segSize{}, fmt.Errorf("wal: zeroing torn tail of %s: %w", segmentName(n), err)
+		}
+		if err := w.Sync(); err != nil {
+			return segSize{}, fmt.Errorf("wal: zeroing torn tail of %s: %w", segmentName(n), err)
+		}
+		return segSize{end, size}, nil
+	}
+	if err := w.Truncate(end); err != nil {
+		return segSize{}, fmt.Errorf("wal: cutting torn tail of %s: %w", segmentName(n), err)
+	}
+	if err := w.Sync(); err != nil {
+		return segSize{}, fmt.Errorf("wal: cutting torn tail of %s: %w", segmentName(n), err)
+	}
+	return segSize{end, end}, nil
 }
 
 func (l *Log) path(n uint32) string { return filepath.Join(l.dir, segmentName(n)) }
@@ -325,7 +386,7 @@ func (l *Log) path(n uint32) string { return filepath.Join(l.dir, segmentName(n)
 // renamed, directory synced) and makes it the active segment. Records are only written to a
 // segment after this returns, so no acknowledged record can live in a file the directory lost.
 func (l *Log) createSegment(n uint32) error {
-	tmp := filepath.Join(l.dir, segmentName(n)+".tmp")
+	tmp := tmpPath(l.dir, n)
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("wal: creating segment: %w", err)
@@ -342,7 +403,7 @@ func (l *Log) createSegment(n uint32) error {
 	if err := w.Sync(); err != nil {
 		return fail(err)
 	}
-	if err := os.Rename(tmp, l.path(n)); err != nil {
+	if err := l.fs.doRename(tmp, l.path(n)); err != nil {
 		return fail(err)
 	}
 	if err := l.fs.syncDir(l.dir); err != nil {
@@ -360,7 +421,10 @@ func (l *Log) createSegment(n uint32) error {
 	if l.w != nil {
 		l.w.Close()
 	}
-	l.w, l.active, l.end = w, s, segmentHeaderSize
+	l.w, l.active, l.end, l.fileSize = w, s, segmentHeaderSize, segmentHeaderSize
+	if l.pre != nil {
+		l.pre.activate(n)
+	}
 	return nil
 }
 
@@ -381,12 +445,18 @@ func (l *Log) Size() int64 { return l.total.Load() }
 
 // Stats returns counters since Open.
 func (l *Log) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Records: l.stats.records.Load(),
 		Bytes:   l.stats.bytes.Load(),
 		Rounds:  l.stats.rounds.Load(),
 		Rolls:   l.stats.rolls.Load(),
+
+		RollsUnprepared: l.stats.unprepared.Load(),
 	}
+	if l.pre != nil {
+		st.ZeroBytes = l.pre.zeroBytes.Load()
+	}
+	return st
 }
 
 // Close waits until every append queued before it has completed, syncs the active segment
@@ -402,6 +472,9 @@ func (l *Log) Close() error {
 		l.cond.Signal()
 		l.mu.Unlock()
 		<-l.flusherC
+		if l.pre != nil {
+			l.pre.stop()
+		}
 		// The flusher has exited, so its state is ours now.
 		err := l.failErr
 		if err == nil && l.opts.Sync == SyncNever {

@@ -74,22 +74,40 @@ func checkRecords(tb testing.TB, got, want []record) {
 	}
 }
 
-// dirSize sums the sizes of the segment files in dir.
-func dirSize(tb testing.TB, dir string) int64 {
+// checkSize checks that l.Size() counts the bytes of the segment files in dir up to the end of
+// their last record in recs (a segment with none counts its 16-byte header), and that the files
+// hold nothing else: a sealed segment ends at its last record, and the last one may only have
+// zeros after it (space preallocated for the next records).
+func checkSize(tb testing.TB, l *wal.Log, dir string, recs []record) {
 	tb.Helper()
 	names, err := filepath.Glob(filepath.Join(dir, "*.wal"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var n int64
-	for _, name := range names {
-		fi, err := os.Stat(name)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		n += fi.Size()
+	ends := map[string]int64{}
+	for _, r := range recs {
+		ends[filepath.Base(segPath(dir, r.pos.Segment))] = r.pos.Offset + 12 + int64(len(r.data))
 	}
-	return n
+	var want int64
+	for i, name := range names {
+		end, ok := ends[filepath.Base(name)]
+		if !ok {
+			end = 16
+		}
+		want += end
+		b := readFile(tb, name)
+		switch {
+		case int64(len(b)) < end:
+			tb.Errorf("%s has %d bytes, its records end at %d", name, len(b), end)
+		case i < len(names)-1 && int64(len(b)) != end:
+			tb.Errorf("sealed segment %s has %d bytes, its records end at %d", name, len(b), end)
+		case !bytes.Equal(b[end:], make([]byte, len(b)-int(end))):
+			tb.Errorf("%s holds bytes other than zeros after its last record", name)
+		}
+	}
+	if got := l.Size(); got != want {
+		tb.Errorf("Size() = %d, the records in the files take %d bytes", got, want)
+	}
 }
 
 func TestLog_RoundTrip(t *testing.T) {
@@ -111,9 +129,7 @@ func TestLog_RoundTrip(t *testing.T) {
 			t.Errorf("ReadAt(%v): %d bytes differ from the %d appended", r.pos, len(got), len(r.data))
 		}
 	}
-	if got, want := l.Size(), dirSize(t, dir); got != want {
-		t.Errorf("Size() = %d, files hold %d bytes", got, want)
-	}
+	checkSize(t, l, dir, want)
 	if got, want := l.Stats().Records, int64(len(sizes)); got != want {
 		t.Errorf("Stats().Records = %d, want %d", got, want)
 	}
@@ -123,9 +139,7 @@ func TestLog_RoundTrip(t *testing.T) {
 
 	l = mustOpen(t, dir, wal.Options{})
 	checkRecords(t, replayAll(t, l), want)
-	if got, want := l.Size(), dirSize(t, dir); got != want {
-		t.Errorf("after reopen, Size() = %d, files hold %d bytes", got, want)
-	}
+	checkSize(t, l, dir, want)
 }
 
 func TestLog_ReplayOrderAndPositions(t *testing.T) {
@@ -221,9 +235,7 @@ func TestLog_SegmentRoll(t *testing.T) {
 	if got := l.Stats().Rolls; got < 5 {
 		t.Errorf("Stats().Rolls = %d, want at least 5 for 60 records of ~100 bytes in 1000-byte segments", got)
 	}
-	if got, want := l.Size(), dirSize(t, dir); got != want {
-		t.Errorf("Size() = %d, files hold %d bytes", got, want)
-	}
+	checkSize(t, l, dir, want)
 	l.Close()
 
 	names, _ := filepath.Glob(filepath.Join(dir, "*"))
@@ -554,9 +566,7 @@ func TestLog_RemoveBefore(t *testing.T) {
 	if err := l.RemoveBefore(3); err != nil {
 		t.Fatalf("RemoveBefore(3): %v", err)
 	}
-	if got, want := l.Size(), dirSize(t, dir); got != want {
-		t.Errorf("Size() = %d, files hold %d bytes", got, want)
-	}
+	checkSize(t, l, dir, recs)
 	for _, r := range recs {
 		_, err := l.ReadAt(r.pos)
 		switch {
