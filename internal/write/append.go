@@ -251,7 +251,11 @@ func (e *Engine) appendRecord(s *Stream, rec *record.Rows, offset int64, rowErrs
 	// patched in under it.
 	n := int64(len(rec.Rows))
 	bp := bufPool.Get().(*[]byte)
-	data := record.AppendRows((*bp)[:0], rec)
+	buf := (*bp)[:0]
+	if need := record.RowsSize(rec); cap(buf) < need {
+		buf = make([]byte, 0, need) // one allocation, no regrowth while copying rows
+	}
+	data := record.AppendRows(buf, rec)
 	p := &Ack{done: make(chan struct{})}
 	ts := st.table
 	micros := rec.Micros
