@@ -21,7 +21,7 @@ type faults struct {
 func (fs *faults) set(fn func(op, name string) error) { fs.check.Store(&fn) }
 
 func (fs *faults) err(op, name string) error {
-	if fn := fs.check.Load(); fn != nil {
+	if fn := fs.check.Load(); fn != nil && *fn != nil {
 		return (*fn)(op, name)
 	}
 	return nil
@@ -46,6 +46,13 @@ func (f faultyFile) Sync() error {
 		return err
 	}
 	return f.osFile.Sync()
+}
+
+func (f faultyFile) StartWriteback(off, n int64) error {
+	if err := f.fs.err("writeback", f.f.Name()); err != nil {
+		return err
+	}
+	return f.osFile.StartWriteback(off, n)
 }
 
 func openFaulty(t *testing.T, dir string, opts Options) (*Log, *faults) {
