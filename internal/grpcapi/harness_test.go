@@ -68,6 +68,7 @@ func (s *server) start() {
 	s.svc = grpcapi.New(o)
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(128<<20),
+		grpc.ForceServerCodecV2(grpcapi.Codec()),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
 	s.svc.Register(s.grpc)

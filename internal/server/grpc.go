@@ -12,6 +12,8 @@ import (
 	_ "google.golang.org/grpc/encoding/gzip" // Java clients compress requests with gzip
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
+
+	"github.com/penstockdb/penstock/internal/grpcapi"
 )
 
 // gRPC transport settings real clients need (spec storage-write-api.md §3.8).
@@ -47,6 +49,9 @@ func newGRPCServer(logger *slog.Logger) *grpc.Server {
 			Time:    keepaliveTime,
 			Timeout: keepaliveTimeout,
 		}),
+		// AppendRows rows alias one copy of the request instead of one
+		// allocation per row (grpcapi/codec.go).
+		grpc.ForceServerCodecV2(grpcapi.Codec()),
 		grpc.ChainUnaryInterceptor(recoverUnary(logger)),
 		grpc.ChainStreamInterceptor(recoverStream(logger)),
 	)
