@@ -121,7 +121,7 @@ type Rows struct {
 	// Storage Write API appends) take the partition from Micros.
 	HasPartition    bool
 	PartitionMicros int64
-	Missing        []MissingValue
+	Missing         []MissingValue
 	// Rows are the rows exactly as the client sent them.
 	Rows [][]byte
 }
