@@ -286,7 +286,7 @@ func (l *Log) roll() error {
 		}
 		l.stats.unprepared.Add(1)
 	} else {
-		if !spare.synced {
+		if !spare.zeroed {
 			l.stats.unprepared.Add(1)
 		}
 		if err := l.useSpare(spare); err != nil {
@@ -297,20 +297,16 @@ func (l *Log) roll() error {
 	return nil
 }
 
-// useSpare makes the preparer's spare the active segment: syncs it if the preparer had not
-// finished it, renames it into place and syncs the directory, all before any record is written
-// to it.
+// useSpare makes the preparer's spare the active segment: it renames it into place and syncs
+// the directory before any record is written to it. The spare's header and size are durable
+// already; zeros the preparer wrote after its last sync are synced by the first round's
+// fdatasync, if they have not reached the disk by then.
 func (l *Log) useSpare(sp *spareFile) error {
 	tmp, name := tmpPath(l.dir, sp.num), l.path(sp.num)
 	fail := func(err error) error {
 		sp.f.Close()
 		os.Remove(tmp)
 		return fmt.Errorf("wal: starting segment %s: %w", segmentName(sp.num), err)
-	}
-	if !sp.synced {
-		if err := sp.f.Sync(); err != nil {
-			return fail(err)
-		}
 	}
 	if err := l.fs.doRename(tmp, name); err != nil {
 		return fail(err)

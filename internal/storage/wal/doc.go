@@ -12,6 +12,13 @@
 // a 12-byte header (length and flags, CRC-32C of the payload, CRC-32C of the header) and the
 // payload. docs/format/wal.md specifies the bytes and the recovery rules.
 //
+// Preallocation: with SyncAlways (on Linux) a background goroutine zero-fills and syncs the next
+// segment as a spare (NNNNNNNNNN.wal.tmp) before it is needed, paced at two bytes of zeros per
+// byte of records; the roll renames it into place. Records then overwrite zeros instead of
+// growing the file, so a round's fdatasync need not commit a new file size. The zeros after the
+// last record are a torn tail to recovery, so the byte format is unchanged; Size and Stats.Bytes
+// do not count them.
+//
 // Recovery: Open cuts a torn tail off the last segment; any other damage is a
 // *CorruptionError, and the server must not start on it. After a write or sync error the log
 // is permanently failed (ErrFailed): retrying an fsync after an error can report success for

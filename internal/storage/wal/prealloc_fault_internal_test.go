@@ -149,8 +149,8 @@ func TestPrealloc_RollFailure(t *testing.T) {
 	}
 }
 
-// TestPrealloc_PartialSpare: a roll that finds the spare only partly zero-filled syncs it and
-// uses it; records beyond the zeros grow the file.
+// TestPrealloc_PartialSpare: a roll that finds the spare only partly zero-filled uses it:
+// records beyond its zeros grow the file.
 func TestPrealloc_PartialSpare(t *testing.T) {
 	needPrealloc(t)
 	dir := t.TempDir()
@@ -170,7 +170,7 @@ func TestPrealloc_PartialSpare(t *testing.T) {
 		return l.pre.spare != nil && l.pre.spare.size == segmentHeaderSize+3*1024 && !l.pre.busy
 	})
 	for i := 1; i < 6; i++ {
-		recs = append(recs, appendRec(t, l, i, 1500)) // into segment 2, beyond its zeros
+		recs = append(recs, appendRec(t, l, i, 1500)) // into segment 2, beyond its zeros at 3088
 	}
 	if st := l.Stats(); st.Rolls != 1 || st.RollsUnprepared != 1 {
 		t.Errorf("Stats: %d rolls, %d unprepared; want 1 roll onto a partial spare", st.Rolls, st.RollsUnprepared)
@@ -250,7 +250,6 @@ func TestPrealloc_CrashAtEveryStep(t *testing.T) {
 		acked []rec      // guarded by mu
 		snaps []snapshot
 	)
-	type step struct{}
 	snap := func(op string) {
 		snaps = append(snaps, snapshot{op: op, dir: copyDir(t, dir), acked: slices.Clone(acked)})
 	}

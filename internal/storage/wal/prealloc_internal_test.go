@@ -46,14 +46,14 @@ func unpace(l *Log) {
 	l.pre.mu.Unlock()
 }
 
-// waitSpare waits until the preparer has a complete, synced spare for segment n.
+// waitSpare waits until the preparer has a zero-filled, synced spare for segment n.
 func waitSpare(t *testing.T, l *Log, n uint32) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		l.pre.mu.Lock()
 		sp := l.pre.spare
-		ready := sp != nil && sp.num == n && sp.synced
+		ready := sp != nil && sp.num == n && sp.zeroed
 		l.pre.mu.Unlock()
 		if ready {
 			return
