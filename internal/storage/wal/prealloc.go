@@ -10,7 +10,7 @@ import (
 
 // Preallocation. An fdatasync that has to record a new file size (and newly allocated blocks)
 // commits the file system's journal; one that only overwrites blocks already written does not,
-// and on ext4 it is much faster (BenchmarkDatasync: 1.5 to 2.5 times). So with SyncAlways a
+// and on ext4 it is much faster (BenchmarkDatasync: 1.5 to 2 times). So with SyncAlways a
 // background goroutine, the preparer, makes the next segment ready before it is needed, as a
 // spare under the .tmp name: it creates the file with the segment header and syncs it (from
 // then on the spare can be renamed into place), then writes zeros up to SegmentSize, 1 MiB at a

@@ -221,6 +221,27 @@ func TestPrealloc_RollUsesSpare(t *testing.T) {
 		}
 		checkFiles(t, dir, recs)
 	}
+
+	// Without preallocation, Open cuts the zeros.
+	l = openNoPre(t, dir, Options{SegmentSize: segSize, DisablePrealloc: true})
+	sameRecs(t, replayRecs(t, l), recs)
+	last := recs[len(recs)-1]
+	if got, want := fileSize(t, active), last.pos.Offset+frameHeaderSize+int64(len(last.data)); got != want {
+		t.Errorf("opened without preallocation: active segment has %d bytes, want %d", got, want)
+	}
+}
+
+func openNoPre(t *testing.T, dir string, opts Options) *Log {
+	t.Helper()
+	l, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	if l.pre != nil {
+		t.Fatalf("options %+v: the log preallocates", opts)
+	}
+	return l
 }
 
 // TestPrealloc_TornTailInPreallocatedSpace: a torn last record inside zero-filled space is cut

@@ -100,9 +100,11 @@ type Options struct {
 	// DefaultMaxBatchBytes.
 	MaxBatchBytes int64
 	// DisablePrealloc turns preallocation off: records are then appended to files that grow
-	// with every round. Preallocation is only used with SyncAlways, on Linux: segment space is
-	// zero-filled and synced in the background ahead of the records, so that a round's
-	// fdatasync need not commit a new file size (see docs/format/wal.md).
+	// with every round. Preallocation is only used with SyncAlways, on Linux: the next segment
+	// is created and zero-filled in the background, paced at two bytes of zeros per byte of
+	// records, so that a round's fdatasync need not commit a new file size. It writes every
+	// segment twice; turn it off where disk bandwidth, not sync latency, is the limit (see
+	// docs/format/wal.md).
 	DisablePrealloc bool
 }
 
@@ -139,11 +141,11 @@ type Stats struct {
 	Bytes   int64 // payload bytes of those records
 	Rounds  int64 // group-commit rounds (one write and, with SyncAlways, one fdatasync each)
 	Rolls   int64 // segments created after Open
-	// ZeroBytes counts the zeros written and synced ahead of the records (preallocation). Size
-	// and Bytes do not include them.
+	// ZeroBytes counts the zeros written into spare segments ahead of the records
+	// (preallocation). Size and Bytes do not include them.
 	ZeroBytes int64
-	// RollsUnprepared counts rolls that found no fully zero-filled spare segment, so that the
-	// first rounds of the new segment wrote into space not yet prepared.
+	// RollsUnprepared counts rolls that found no completely zero-filled spare segment, so that
+	// some records of the new segment grow the file.
 	RollsUnprepared int64
 }
 
@@ -446,11 +448,10 @@ func (l *Log) Size() int64 { return l.total.Load() }
 // Stats returns counters since Open.
 func (l *Log) Stats() Stats {
 	st := Stats{
-		Records: l.stats.records.Load(),
-		Bytes:   l.stats.bytes.Load(),
-		Rounds:  l.stats.rounds.Load(),
-		Rolls:   l.stats.rolls.Load(),
-
+		Records:         l.stats.records.Load(),
+		Bytes:           l.stats.bytes.Load(),
+		Rounds:          l.stats.rounds.Load(),
+		Rolls:           l.stats.rolls.Load(),
 		RollsUnprepared: l.stats.unprepared.Load(),
 	}
 	if l.pre != nil {
