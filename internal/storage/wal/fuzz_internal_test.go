@@ -12,7 +12,9 @@ import (
 // FuzzReplay feeds arbitrary bytes as the only segment file. Open and Replay must not panic, and
 // every record Replay returns must be one whose checksums verify, at a position that ReadAt
 // agrees with. When Open succeeds the log must accept an append and replay it after a reopen.
-// withHeader prepends a valid segment header, so the fuzzer spends its time on frames.
+// withHeader prepends a valid segment header, so the fuzzer spends its time on frames. With
+// prealloc the log runs with SyncAlways and preallocation, so that Open overwrites a torn tail
+// with zeros instead of truncating it.
 //
 // Syncs are skipped: they test nothing here and, on a busy disk, take seconds each. Each input
 // also creates and deletes a directory; where the file system discards freed blocks
@@ -22,20 +24,21 @@ import (
 func FuzzReplay(f *testing.F) {
 	for _, seg := range []string{segmentName(1), segmentName(2)} {
 		if b, err := os.ReadFile(filepath.Join(fixtureDir("log"), seg)); err == nil {
-			f.Add(b, false)
-			f.Add(b[segmentHeaderSize:], true)
-			f.Add(b[:len(b)-5], false)
+			f.Add(b, false, false)
+			f.Add(b[segmentHeaderSize:], true, false)
+			f.Add(b[:len(b)-5], false, true)
 		}
 	}
 	frames, _ := encodeFrames(rounds([]string{"A"}, []string{"B-payload", "C", "D"}, []string{"E"}))
-	f.Add(frames, false)
-	f.Add(frames[segmentHeaderSize:], true)
-	f.Add(append(bytes.Clone(frames[segmentHeaderSize:]), make([]byte, 40)...), true)
-	f.Add([]byte{}, true)
-	f.Add([]byte{}, false)
-	f.Add(make([]byte, 64), true)
+	f.Add(frames, false, false)
+	f.Add(frames[segmentHeaderSize:], true, true)
+	f.Add(append(bytes.Clone(frames[segmentHeaderSize:]), make([]byte, 40)...), true, false)
+	f.Add(append(bytes.Clone(frames[segmentHeaderSize:]), make([]byte, 40)...), true, true)
+	f.Add([]byte{}, true, false)
+	f.Add([]byte{}, false, true)
+	f.Add(make([]byte, 64), true, true)
 
-	f.Fuzz(func(t *testing.T, data []byte, withHeader bool) {
+	f.Fuzz(func(t *testing.T, data []byte, withHeader, prealloc bool) {
 		if withHeader {
 			data = append(appendSegmentHeader(nil, 1), data...)
 		}
@@ -45,6 +48,9 @@ func FuzzReplay(f *testing.F) {
 			t.Fatal(err)
 		}
 		opts := Options{Sync: SyncNever}
+		if prealloc {
+			opts = Options{SegmentSize: 1 << 20}
+		}
 		l, err := open(dir, opts, noSyncHooks)
 		if err != nil {
 			var ce *CorruptionError
@@ -58,7 +64,15 @@ func FuzzReplay(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.HasPrefix(data, onDisk) {
+		// Open cut the tail off, or (preallocating) overwrote it with zeros.
+		end := len(onDisk)
+		if prealloc {
+			end = len(bytes.TrimRight(onDisk, "\x00"))
+			if len(onDisk) != len(data) {
+				t.Fatalf("Open changed the file's size from %d to %d", len(data), len(onDisk))
+			}
+		}
+		if !bytes.HasPrefix(data, onDisk[:end]) {
 			t.Fatalf("Open changed bytes other than cutting the tail")
 		}
 		var recs [][]byte
@@ -85,8 +99,8 @@ func FuzzReplay(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Replay after a successful Open: %v", err)
 		}
-		if next != int64(len(onDisk)) {
-			t.Fatalf("records end at %d, file at %d", next, len(onDisk))
+		if next < int64(end) || !isZero(onDisk[next:]) {
+			t.Fatalf("records end at %d, file (%d bytes) has more than zeros after them", next, len(onDisk))
 		}
 		for i, pos := range positions {
 			if got, err := l.ReadAt(pos); err != nil || !bytes.Equal(got, recs[i]) {
