@@ -72,9 +72,6 @@ func (m Mode) explicit() bool {
 	return m == ModeCommitted || m == ModePending || m == ModeBuffered || m == ModeCommit
 }
 
-// pending reports whether m writes PENDING streams.
-func (m Mode) pending() bool { return m == ModePending || m == ModeCommit }
-
 // Defaults.
 const (
 	DefaultGRPC           = "127.0.0.1:9060"

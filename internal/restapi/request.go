@@ -137,12 +137,6 @@ func isNull(raw json.RawMessage) bool {
 	return string(bytes.TrimSpace(raw)) == "null"
 }
 
-// has reports whether the member is present with a non-null value.
-func (o object) has(key string) bool {
-	raw, ok := o[key]
-	return ok && !isNull(raw)
-}
-
 // decodeMember unmarshals member key into v if present and not null. The
 // error names the member.
 func (o object) decodeMember(key string, v any) (bool, error) {
