@@ -77,6 +77,10 @@ type Config struct {
 	LogLevel string
 	// Sync is the write-ahead log's sync mode.
 	Sync SyncMode
+	// WALPrealloc zero-fills log segments ahead of use, which makes each
+	// fdatasync cheaper (no file-size metadata to commit) at the cost of
+	// writing every log byte twice. Only used with SyncAlways.
+	WALPrealloc bool
 	// ShutdownTimeout bounds how long Close waits for in-flight requests
 	// (open AppendRows streams included) before cutting them off. Zero or
 	// negative means do not wait.
@@ -100,6 +104,7 @@ func Default() Config {
 		DataDir:         DefaultDataDir,
 		LogLevel:        DefaultLogLevel,
 		Sync:            DefaultSync,
+		WALPrealloc:     true,
 		ShutdownTimeout: DefaultShutdownTimeout,
 		StreamingBuffer: DefaultStreamingBuffer,
 		DedupWindow:     DefaultDedupWindow,
@@ -132,6 +137,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.File, "config", c.File, "YAML `file` with settings and the projects, datasets and tables to create")
 	fs.Var((*lowerString)(&c.LogLevel), "log-level", "log `level`: debug, info, warn or error")
 	fs.Var((*lowerString)(&c.Sync), "sync", "write-ahead log sync `mode`: always (fdatasync before every ack) or never")
+	fs.BoolVar(&c.WALPrealloc, "wal-prealloc", c.WALPrealloc, "zero-fill log segments ahead of use: cheaper fdatasync, twice the disk writes (--wal-prealloc=false on bandwidth-bound disks)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown waits for in-flight requests")
 	insertAllFlags(fs, c)
 	return fs

@@ -343,3 +343,28 @@ func TestConfig_Level(t *testing.T) {
 		}
 	}
 }
+
+func TestLoad_WALPrealloc(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{name: "default on", want: true},
+		{name: "flag off", args: []string{"--wal-prealloc=false"}, want: false},
+		{name: "env off", env: map[string]string{"PENSTOCK_WAL_PREALLOC": "false"}, want: false},
+		{name: "flag beats env", args: []string{"--wal-prealloc=true"}, env: map[string]string{"PENSTOCK_WAL_PREALLOC": "false"}, want: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Load(tt.args, env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.WALPrealloc != tt.want {
+				t.Errorf("WALPrealloc = %v, want %v", c.WALPrealloc, tt.want)
+			}
+		})
+	}
+}

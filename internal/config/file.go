@@ -82,6 +82,7 @@ type fileConfig struct {
 	InMemory        *bool     `json:"inMemory"`
 	LogLevel        *string   `json:"logLevel"`
 	Sync            *string   `json:"sync"`
+	WALPrealloc     *bool     `json:"walPrealloc"`
 	ShutdownTimeout *string   `json:"shutdownTimeout"`
 	StreamingBuffer *string   `json:"streamingBuffer"`
 	DedupWindow     *string   `json:"dedupWindow"`
@@ -115,6 +116,9 @@ func applyFile(c *Config, path string) error {
 	}
 	if f.InMemory != nil {
 		c.InMemory = *f.InMemory
+	}
+	if f.WALPrealloc != nil {
+		c.WALPrealloc = *f.WALPrealloc
 	}
 	if f.ShutdownTimeout != nil {
 		d, err := time.ParseDuration(*f.ShutdownTimeout)

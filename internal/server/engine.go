@@ -46,7 +46,7 @@ type dataEngine struct {
 var _ engine = (*dataEngine)(nil)
 
 func openEngine(dir string, cfg config.Config, cat catalog.Catalog, logger *slog.Logger) (engine, error) {
-	so := storage.Options{Sync: wal.SyncAlways}
+	so := storage.Options{Sync: wal.SyncAlways, DisablePrealloc: !cfg.WALPrealloc}
 	if cfg.Sync == config.SyncNever {
 		so.Sync = wal.SyncNever
 	}

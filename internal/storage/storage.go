@@ -21,6 +21,9 @@ type Options struct {
 	// SegmentSize is the log segment size in bytes; <= 0 means the
 	// log's default.
 	SegmentSize int64
+	// DisablePrealloc turns off zero-filling segments ahead of use (see
+	// wal.Options.DisablePrealloc).
+	DisablePrealloc bool
 }
 
 // Engine is the embedded storage engine.
@@ -35,6 +38,7 @@ var _ write.Backend = (*Engine)(nil)
 func Open(dir string, o Options) (*Engine, error) {
 	wo := wal.DefaultOptions()
 	wo.Sync = o.Sync
+	wo.DisablePrealloc = o.DisablePrealloc
 	if o.SegmentSize > 0 {
 		wo.SegmentSize = o.SegmentSize
 	}
