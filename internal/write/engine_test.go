@@ -27,7 +27,9 @@ type env struct {
 	st    *storage.Engine
 	eng   *write.Engine
 	clock *clock
-	table *catalog.Table
+	tbl   *catalog.Table
+	// opts are the engine options; open replaces Now with the clock.
+	opts write.Options
 }
 
 type clock struct {
@@ -44,14 +46,12 @@ func (c *clock) Add(d time.Duration) {
 
 const tablePath = "projects/p/datasets/d/tables/t"
 
+// newEnv opens an engine (no streaming buffer) with dataset p:d and table
+// p:d.t (name STRING, n INTEGER REQUIRED).
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: &clock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}
-	e.open()
+	e := newEngineEnv(t, write.Options{StreamingBuffer: -1}, time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	ctx := context.Background()
-	if _, err := e.cat.CreateDataset(ctx, &catalog.Dataset{Project: "p", ID: "d"}); err != nil {
-		t.Fatal(err)
-	}
 	tbl, err := e.cat.CreateTable(ctx, &catalog.Table{Project: "p", Dataset: "d", ID: "t", Schema: &schema.Table{Fields: []*schema.Field{
 		{Name: "name", Type: schema.String, Mode: schema.Nullable},
 		{Name: "n", Type: schema.Integer, Mode: schema.Required},
@@ -59,7 +59,19 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.table = tbl
+	e.tbl = tbl
+	return e
+}
+
+// newEngineEnv opens an engine with o at the given clock time and creates
+// dataset p:d.
+func newEngineEnv(t *testing.T, o write.Options, now time.Time) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), clock: &clock{now: now}, opts: o}
+	e.open()
+	if _, err := e.cat.CreateDataset(context.Background(), &catalog.Dataset{Project: "p", ID: "d"}); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
@@ -78,7 +90,9 @@ func (e *env) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.eng, err = write.Open(context.Background(), e.st, e.cat, write.Options{Now: e.clock.Now, StreamingBuffer: -1})
+	o := e.opts
+	o.Now = e.clock.Now
+	e.eng, err = write.Open(context.Background(), e.st, e.cat, o)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -160,7 +174,7 @@ func (e *env) append(s *write.Stream, rows [][]byte, offset int64) (int64, error
 // visible returns the n column of every visible row.
 func (e *env) visible() []int64 {
 	e.t.Helper()
-	tbl, err := e.cat.TableByUID(context.Background(), e.table.UID)
+	tbl, err := e.cat.TableByUID(context.Background(), e.tbl.UID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -418,11 +432,11 @@ func TestEngine_DropTable(t *testing.T) {
 	if _, err := e.eng.Resolve(ctx, s.Name); !errors.Is(err, write.ErrTableNotFound) {
 		t.Fatalf("resolve after drop: %v", err)
 	}
-	tbl, err := e.cat.CreateTable(ctx, &catalog.Table{Project: "p", Dataset: "d", ID: "t", Schema: e.table.Schema})
+	tbl, err := e.cat.CreateTable(ctx, &catalog.Table{Project: "p", Dataset: "d", ID: "t", Schema: e.tbl.Schema})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.table = tbl
+	e.tbl = tbl
 	if got := e.visible(); len(got) != 0 {
 		t.Fatalf("recreated table shows old rows: %v", got)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,20 +13,11 @@ import (
 	"github.com/penstockdb/penstock/internal/catalog"
 	"github.com/penstockdb/penstock/internal/rowcodec"
 	"github.com/penstockdb/penstock/internal/schema"
-	"github.com/penstockdb/penstock/internal/storage"
 	"github.com/penstockdb/penstock/internal/write"
 )
 
-// ienv is an engine for insertAll tests: a real log and catalog in a temp
-// dir, a settable clock, and options chosen per test.
-type ienv struct {
-	t     *testing.T
-	dir   string
-	opts  write.Options
-	clock *clock
-	cat   *catalog.SQLite
-	eng   *write.Engine
-}
+// ienv is the engine test fixture (env) used by the insertAll tests.
+type ienv = env
 
 var insertNow = time.Date(2026, 5, 1, 12, 30, 0, 0, time.UTC)
 
@@ -35,49 +25,7 @@ var insertNow = time.Date(2026, 5, 1, 12, 30, 0, 0, time.UTC)
 // and creates dataset p:d.
 func newIEnv(t *testing.T, o write.Options) *ienv {
 	t.Helper()
-	e := &ienv{t: t, dir: t.TempDir(), opts: o, clock: &clock{now: insertNow}}
-	e.open()
-	if _, err := e.cat.CreateDataset(context.Background(), &catalog.Dataset{Project: "p", ID: "d"}); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-func (e *ienv) open() {
-	e.t.Helper()
-	var err error
-	e.cat, err = catalog.Open(filepath.Join(e.dir, "catalog.db"), catalog.Options{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	st, err := storage.Open(e.dir, storage.Options{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	o := e.opts
-	o.Now = e.clock.Now
-	e.eng, err = write.Open(context.Background(), st, e.cat, o)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(e.close)
-}
-
-func (e *ienv) close() {
-	if e.eng != nil {
-		_ = e.eng.Close()
-		e.eng = nil
-	}
-	if e.cat != nil {
-		_ = e.cat.Close()
-		e.cat = nil
-	}
-}
-
-func (e *ienv) restart() {
-	e.t.Helper()
-	e.close()
-	e.open()
+	return newEngineEnv(t, o, insertNow)
 }
 
 // table creates p:d.<id> with columns name STRING, n INTEGER REQUIRED and
