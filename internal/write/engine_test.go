@@ -524,3 +524,64 @@ func TestEngine_Sweep(t *testing.T) {
 		t.Fatalf("visible %v, want the COMMITTED stream's and the committed PENDING stream's rows", got)
 	}
 }
+
+// TestEngine_Paging reads every window of a table whose chunks mix
+// visible, invisible (unflushed, uncommitted) and partly visible rows, and
+// compares it with the full read.
+func TestEngine_Paging(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	def, err := e.eng.Resolve(ctx, tablePath+"/streams/_default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf, pend := e.create(write.Buffered), e.create(write.Pending)
+	n := 0
+	for i := 0; i < 20; i++ {
+		k := 1 + i%4
+		if _, err := e.append(def, rowsN(n, k), -1); err != nil {
+			t.Fatal(err)
+		}
+		n += k
+		if _, err := e.append(buf, rowsN(1000+i*3, 3), -1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.append(pend, rowsN(2000+i, 1), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.eng.Flush(ctx, buf.Name, 28); err != nil { // 29 of 60 rows: a chunk is cut in two
+		t.Fatal(err)
+	}
+	all := e.visible()
+	if len(all) != n+29 {
+		t.Fatalf("full read has %d rows, want %d", len(all), n+29)
+	}
+	tbl, _ := e.cat.TableByUID(ctx, e.tbl.UID)
+	for start := int64(0); start <= int64(len(all))+1; start++ {
+		for _, max := range []int64{0, 1, 2, 3, 7, 100, -1} {
+			var got []int64
+			total, err := e.eng.ReadRows(ctx, tbl, start, max, func(r rowcodec.Row) error {
+				got = append(got, r[1].(int64))
+				return nil
+			})
+			if err != nil || total != int64(len(all)) {
+				t.Fatalf("start %d max %d: total %d, %v", start, max, total, err)
+			}
+			lo := min(start, int64(len(all)))
+			hi := int64(len(all))
+			if max >= 0 {
+				hi = min(lo+max, hi)
+			}
+			want := all[lo:hi]
+			if len(got) != len(want) {
+				t.Fatalf("start %d max %d: got %d rows, want %d", start, max, len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("start %d max %d: row %d = %d, want %d", start, max, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

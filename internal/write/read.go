@@ -22,28 +22,49 @@ type span struct {
 	visible int64
 }
 
-// snapshot returns the visible spans of a table in log order, and the
-// total number of visible rows. The spans are consistent: a batch commit
-// or flush is either wholly in or wholly out.
-func (e *Engine) snapshot(uid int64) ([]span, int64) {
+// snapshot returns, in log order, the visible spans of a table that hold
+// rows start .. start+limit-1 (limit < 0: all), how many rows of the first of
+// them to skip, and the total number of visible rows. The spans are
+// consistent: a batch commit or flush is either wholly in or wholly out.
+// It walks every chunk to count the total but copies only the spans the
+// caller needs, so paging through a large table stays linear.
+func (e *Engine) snapshot(uid int64, start, limit int64) (spans []span, skip, total int64) {
 	e.mu.RLock()
 	ts := e.tables[uid]
 	e.mu.RUnlock()
 	if ts == nil {
-		return nil, 0
+		return nil, 0, 0
 	}
+	if start < 0 {
+		start = 0
+	}
+	want := limit // rows still to cover; < 0: unlimited
 	ts.mu.RLock()
 	defer ts.mu.RUnlock()
-	spans := make([]span, 0, len(ts.chunks))
-	var total int64
 	for i := range ts.chunks {
 		c := &ts.chunks[i]
-		if v := c.visible(); v > 0 {
+		v := c.visible()
+		if v == 0 {
+			continue
+		}
+		total += v
+		switch {
+		case want == 0:
+		case start >= v && len(spans) == 0:
+			start -= v
+		default:
+			got := v
+			if len(spans) == 0 {
+				skip = start
+				got -= skip
+			}
 			spans = append(spans, span{c: *c, visible: v})
-			total += v
+			if want > 0 {
+				want = max(want-got, 0)
+			}
 		}
 	}
-	return spans, total
+	return spans, skip, total
 }
 
 // ReadRows calls fn for the table's visible rows in log order, skipping the
@@ -60,21 +81,15 @@ func (e *Engine) ReadRows(ctx context.Context, t *catalog.Table, start, max int6
 // row's RowMeta (which costs nothing extra except on ingestion-time
 // partitioned tables).
 func (e *Engine) read(ctx context.Context, t *catalog.Table, start, max int64, withMeta bool, fn func(rowcodec.Row, RowMeta) error) (int64, error) {
-	spans, total := e.snapshot(t.UID)
 	cutoff := e.bufferCutoff()
 	if primaryKey(t) != nil {
+		spans, _, _ := e.snapshot(t.UID, 0, -1)
 		return e.readMerged(ctx, t, spans, start, max, withMeta, cutoff, fn)
 	}
-	if start < 0 {
-		start = 0
-	}
+	spans, skip, total := e.snapshot(t.UID, start, max)
 	for _, sp := range spans {
 		if max == 0 {
 			break
-		}
-		if start >= sp.visible {
-			start -= sp.visible
-			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return total, err
@@ -88,18 +103,18 @@ func (e *Engine) read(ctx context.Context, t *catalog.Table, start, max int64, w
 			meta = chunkMeta(t, sp.c, dc.rec, cutoff)
 		}
 		end := sp.visible
-		if max > 0 && end-start > max {
-			end = start + max
+		if max > 0 && end-skip > max {
+			end = skip + max
 		}
-		for _, r := range dc.rows[start:end] {
+		for _, r := range dc.rows[skip:end] {
 			if err := fn(r, meta); err != nil {
 				return total, err
 			}
 		}
 		if max > 0 {
-			max -= end - start
+			max -= end - skip
 		}
-		start = 0
+		skip = 0
 	}
 	return total, nil
 }
