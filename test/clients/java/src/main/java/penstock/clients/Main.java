@@ -85,6 +85,7 @@ public final class Main {
     cases.put("JsonStreamWriter COMMITTED with offsets", Main::jsonWriterCommitted);
     cases.put("JsonStreamWriter PENDING, finalize, BatchCommit", Main::jsonWriterPending);
     cases.put("JsonStreamWriter _default with the connection pool", Main::jsonWriterPool);
+    cases.put("JsonStreamWriter picks up a table schema change (updated_schema)", Main::jsonWriterSchemaUpdate);
     cases.put("BigQuery insertAll and listTableData", Main::insertAll);
     cases.put("seed WritePendingStream", Main::seedWritePendingStream);
     cases.put("seed TableInsertRows", Main::seedTableInsertRows);
@@ -297,6 +298,48 @@ public final class Main {
     }
     checkEquals(rows("pool_a"), List.of("a0 0", "a1 1", "a2 2"), "pool_a rows");
     checkEquals(rows("pool_b"), List.of("b0 10", "b1 11", "b2 12"), "pool_b rows");
+  }
+
+  /**
+   * The table gains a column while a JsonStreamWriter writes to it: responses carry updated_schema,
+   * the writer reconnects with the new schema and accepts rows using the column, and once it is
+   * current no response carries updated_schema any more (otherwise it would reconnect forever).
+   */
+  static void jsonWriterSchemaUpdate() throws Exception {
+    String table = createTable("jw_evolve", PEOPLE);
+    try (JsonStreamWriter w = JsonStreamWriter.newBuilder(table, writeClient).build()) {
+      AppendRowsResponse r = w.append(json("a", 1)).get(30, TimeUnit.SECONDS);
+      check(!r.hasError() && !r.hasUpdatedSchema(), "first append: %s", r);
+      Schema evolved =
+          Schema.of(
+              Field.of("name", StandardSQLTypeName.STRING),
+              Field.newBuilder("n", StandardSQLTypeName.INT64).setMode(Field.Mode.REQUIRED).build(),
+              Field.of("extra", StandardSQLTypeName.STRING));
+      bq.getTable(TableId.of(DATASET, "jw_evolve"))
+          .toBuilder()
+          .setDefinition(StandardTableDefinition.of(evolved))
+          .build()
+          .update();
+      boolean saw = false;
+      for (int i = 0; i < 5 && !saw; i++) {
+        r = w.append(json("b" + i, 10 + i)).get(30, TimeUnit.SECONDS);
+        check(!r.hasError(), "append after the change: %s", r.getError());
+        saw = r.hasUpdatedSchema();
+      }
+      check(saw, "no response carried updated_schema after the table changed");
+      JSONArray withExtra =
+          new JSONArray().put(new JSONObject().put("name", "c").put("n", 99).put("extra", "x"));
+      r = w.append(withExtra).get(30, TimeUnit.SECONDS);
+      check(!r.hasError(), "row using the new column: %s", r.getError());
+      for (int i = 0; i < 3; i++) {
+        r = w.append(json("d" + i, 100 + i)).get(30, TimeUnit.SECONDS);
+        check(!r.hasError() && !r.hasUpdatedSchema(), "updated_schema still sent to a current writer: %s", r);
+      }
+    }
+    List<String> got = rows("jw_evolve");
+    check(got.contains("c 99 x"), "the new column's value is missing: %s", got);
+    check(got.get(0).equals("a 1 null"), "a row written before the change: %s", got.get(0));
+    checkEquals(got.size(), 6, "row count");
   }
 
   // ---- REST ----
