@@ -103,7 +103,7 @@ func New(cfg config.Config, logger *slog.Logger) (_ *Server, err error) {
 	s.grpc = newGRPCServer(logger)
 	registerGRPC(s.grpc, s.eng)
 	s.http = &http.Server{
-		Handler: restapi.New(restapi.Options{Catalog: s.cat, Data: s.eng, Logger: logger}),
+		Handler: s.withHealth(restapi.New(restapi.Options{Catalog: s.cat, Data: s.eng, Logger: logger})),
 		// No read or write timeout: insertAll bodies and tabledata pages can
 		// be large on slow links. Headers must arrive promptly.
 		ReadHeaderTimeout: 10 * time.Second,
