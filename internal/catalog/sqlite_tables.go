@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,6 +19,9 @@ type tableSpec struct {
 	layout     Table // only TimePartitioning, RangePartitioning, Clustering set
 	tp, rp, cl sql.NullString
 	extra      string
+	// constraints is Extra's tableConstraints member, checked against the
+	// schema with the layout.
+	constraints json.RawMessage
 }
 
 // prepareTable validates t's schema and Extra and returns them, with the
@@ -63,13 +67,17 @@ func prepareTable(t *Table) (*tableSpec, error) {
 	if sp.extra, err = encodeExtra(t.Extra); err != nil {
 		return nil, err
 	}
+	sp.constraints = t.Extra["tableConstraints"]
 	return sp, nil
 }
 
 // validateLayout checks the partitioning and clustering against the schema.
 func (sp *tableSpec) validateLayout() error {
 	l := &sp.layout
-	return ValidateLayout(sp.schema, l.TimePartitioning, l.RangePartitioning, l.Clustering)
+	if err := ValidateLayout(sp.schema, l.TimePartitioning, l.RangePartitioning, l.Clustering); err != nil {
+		return err
+	}
+	return ValidateConstraints(sp.schema, sp.constraints)
 }
 
 // CreateTable implements Catalog. t's Project, Dataset, ID, Schema,

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -227,4 +228,52 @@ func partField(f string) string {
 		return "_PARTITIONTIME"
 	}
 	return f
+}
+
+// MaxPrimaryKeyColumns is BigQuery's limit on primary-key columns.
+const MaxPrimaryKeyColumns = 16
+
+// ValidateConstraints checks a table's tableConstraints (raw REST JSON, as
+// kept in Extra; nil or JSON null means none): every primary-key column
+// must be a distinct top-level, non-repeated column, at most
+// MaxPrimaryKeyColumns of them. Change data capture keys rows by it.
+// Foreign keys are kept as given.
+func ValidateConstraints(s *schema.Table, raw json.RawMessage) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var tc struct {
+		PrimaryKey *struct {
+			Columns []string `json:"columns"`
+		} `json:"primaryKey"`
+	}
+	if err := json.Unmarshal(raw, &tc); err != nil {
+		return invalidf("Invalid tableConstraints: %v", err)
+	}
+	if tc.PrimaryKey == nil {
+		return nil
+	}
+	cols := tc.PrimaryKey.Columns
+	if len(cols) == 0 {
+		return invalidf("Invalid primary key: it must name at least one column.")
+	}
+	if len(cols) > MaxPrimaryKeyColumns {
+		return invalidf("Invalid primary key: %d columns, at most %d are allowed.", len(cols), MaxPrimaryKeyColumns)
+	}
+	seen := make(map[string]bool, len(cols))
+	for _, c := range cols {
+		i := s.Lookup(c)
+		if i < 0 {
+			return invalidf("Invalid primary key: column %s is not a top-level column of the table.", c)
+		}
+		f := s.Fields[i]
+		if seen[strings.ToLower(f.Name)] {
+			return invalidf("Invalid primary key: column %s is listed twice.", c)
+		}
+		seen[strings.ToLower(f.Name)] = true
+		if f.IsRepeated() {
+			return invalidf("Invalid primary key: column %s is REPEATED.", c)
+		}
+	}
+	return nil
 }
