@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,8 +18,8 @@ import (
 	"github.com/penstockdb/penstock/internal/storage/record"
 )
 
-// writerSchema is a logged writer schema (descriptor + the table schema
-// version it was validated against).
+// writerSchema is a logged writer schema (descriptor or Arrow schema + the
+// table schema version it was validated against).
 type writerSchema struct {
 	id       uint64
 	tableUID int64
@@ -26,10 +27,16 @@ type writerSchema struct {
 	desc     []byte
 	key      string
 	cdc      bool // compiled against cdcSchema (carries _CHANGE_TYPE)
+	arrow    bool // desc is an encapsulated Arrow Schema message
 }
 
-func schemaKey(uid, version int64, desc []byte) string {
-	h := sha256.Sum256(desc)
+func schemaKey(uid, version int64, desc []byte, arrow bool) string {
+	var h [sha256.Size]byte
+	if arrow {
+		h = sha256.Sum256(append([]byte("arrow\x00"), desc...))
+	} else {
+		h = sha256.Sum256(desc)
+	}
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], uint64(uid))
 	binary.LittleEndian.PutUint64(b[8:], uint64(version))
@@ -40,13 +47,18 @@ func schemaKey(uid, version int64, desc []byte) string {
 // connection compiles one per destination and reuses it for every request.
 type Writer struct {
 	schema *writerSchema
-	dec    *rowcodec.ProtoDecoder
-	table  *catalog.Table // the table as compiled against
+	dec    *rowcodec.ProtoDecoder // proto writers
+	adec   *rowcodec.ArrowDecoder // Arrow writers
+	table  *catalog.Table         // the table as compiled against
 	// cdcMode is what a CDC writer's connection has sent so far: 0
 	// nothing, 1 plain rows, 2 UPSERT/DELETE rows. A Writer belongs to one
 	// connection, which appends sequentially.
 	cdcMode int8
 }
+
+// IsArrow reports whether w takes Arrow record batches rather than proto
+// rows.
+func (w *Writer) IsArrow() bool { return w.adec != nil }
 
 // TableVersion returns the table schema version the writer was compiled
 // against.
@@ -124,18 +136,51 @@ func (e *Engine) CompileWriter(ctx context.Context, s *Stream, desc *descriptorp
 	if err != nil {
 		return nil, &Error{Kind: ErrInvalidDescriptor, Entity: s.Name, Message: "Invalid proto schema: " + err.Error()}
 	}
-	ws, err := e.internSchema(t.UID, t.SchemaVersion, raw, cdc)
+	ws, err := e.internSchema(t.UID, t.SchemaVersion, raw, cdc, false)
 	if err != nil {
 		return nil, err
 	}
 	return &Writer{schema: ws, dec: dec, table: t}, nil
 }
 
+// CompileArrowWriter compiles an Arrow writer schema (an encapsulated IPC
+// Schema message, ArrowSchema.serialized_schema) against the current
+// schema of the stream's table. Arrow writers carry no CDC pseudo-columns.
+// Errors: ErrInvalidDescriptor (the bytes are not an Arrow schema),
+// ErrSchemaExtraFields, ErrSchemaIncompatible (as *Error naming the
+// stream), ErrTableNotFound.
+func (e *Engine) CompileArrowWriter(ctx context.Context, s *Stream, serializedSchema []byte) (*Writer, error) {
+	t, err := e.cat.TableByUID(ctx, s.TableUID())
+	if err != nil {
+		return nil, newError(ErrTableNotFound, s.Name, "Requested entity was not found.")
+	}
+	dec, err := rowcodec.CompileArrow(serializedSchema, t.Schema)
+	if err != nil {
+		var se *rowcodec.SchemaError
+		if errors.As(err, &se) {
+			kind := ErrSchemaIncompatible
+			switch se.Kind {
+			case rowcodec.InvalidDescriptor:
+				kind = ErrInvalidDescriptor
+			case rowcodec.ExtraFields:
+				kind = ErrSchemaExtraFields
+			}
+			return nil, &Error{Kind: kind, Entity: s.Name, Message: se.Message}
+		}
+		return nil, &Error{Kind: ErrSchemaIncompatible, Entity: s.Name, Message: err.Error()}
+	}
+	ws, err := e.internSchema(t.UID, t.SchemaVersion, append([]byte(nil), serializedSchema...), false, true)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{schema: ws, adec: dec, table: t}, nil
+}
+
 // internSchema returns the logged writer schema for (uid, version, desc),
 // logging a new one if needed. The record is queued before any rows that
 // use it, so log order keeps replay consistent without waiting.
-func (e *Engine) internSchema(uid, version int64, desc []byte, cdc bool) (*writerSchema, error) {
-	key := schemaKey(uid, version, desc)
+func (e *Engine) internSchema(uid, version int64, desc []byte, cdc, arrow bool) (*writerSchema, error) {
+	key := schemaKey(uid, version, desc, arrow)
 	e.mu.RLock()
 	ws := e.schemaKeys[key]
 	e.mu.RUnlock()
@@ -150,11 +195,15 @@ func (e *Engine) internSchema(uid, version int64, desc []byte, cdc bool) (*write
 	if ws = e.schemaKeys[key]; ws != nil {
 		return ws, nil
 	}
-	ws = &writerSchema{id: e.nextSchema, tableUID: uid, version: version, desc: desc, key: key, cdc: cdc}
+	ws = &writerSchema{id: e.nextSchema, tableUID: uid, version: version, desc: desc, key: key, cdc: cdc, arrow: arrow}
 	e.nextSchema++
 	e.schemas[ws.id] = ws
 	e.schemaKeys[key] = ws
-	e.backend.AppendAsync(record.AppendSchema(nil, &record.Schema{ID: ws.id, TableUID: uid, TableVersion: version, Descriptor: desc}), func(Ref, error) {})
+	rs := &record.Schema{ID: ws.id, TableUID: uid, TableVersion: version, Descriptor: desc, Format: record.FormatProto}
+	if arrow {
+		rs.Format = record.FormatArrow
+	}
+	e.backend.AppendAsync(record.AppendSchema(nil, rs), func(Ref, error) {})
 	return ws, nil
 }
 
@@ -193,10 +242,13 @@ var bufPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // Append validates rows and queues them to the log. Validation order
 // follows the Storage Write API: stream state, offset, then rows. The
-// returned Ack completes when the rows are durable. Errors (in the
-// Pending): ErrStreamFinalized, ErrStreamExpired, ErrOffsetExists,
+// returned Ack completes when the rows are durable. For an Arrow writer,
+// rows holds exactly one element, the encapsulated RecordBatch message;
+// the row count (and so the offset advance) is the batch's. Errors (in
+// the Pending): ErrStreamFinalized, ErrStreamExpired, ErrOffsetExists,
 // ErrOffsetOutOfRange, ErrOffsetOnDefault, ErrInvalidRows (with
-// RowErrors), ErrTableNotFound, ErrStorage, ErrUnavailable.
+// RowErrors), ErrInvalidArgument (a malformed or empty Arrow batch),
+// ErrTableNotFound, ErrStorage, ErrUnavailable.
 func (e *Engine) Append(s *Stream, w *Writer, rows [][]byte, o AppendOptions) *Ack {
 	st := s.st
 	if w.table.UID != st.table.uid {
@@ -204,6 +256,9 @@ func (e *Engine) Append(s *Stream, w *Writer, rows [][]byte, o AppendOptions) *A
 	}
 	now := e.now()
 	ropts := rowcodec.Options{MissingValues: o.MissingValues, DefaultMissing: o.DefaultMissing, Now: now}
+	if w.adec != nil {
+		return e.appendArrow(s, w, rows, o, &ropts, now)
+	}
 	rowErrs := w.dec.Validate(rows, &ropts)
 	if len(rowErrs) == 0 && w.schema.cdc {
 		if err := w.checkChanges(s, rows, &ropts); err != nil {
@@ -220,6 +275,43 @@ func (e *Engine) Append(s *Stream, w *Writer, rows [][]byte, o AppendOptions) *A
 	rec := &record.Rows{
 		Stream: st.id, TableUID: st.table.uid, Micros: now.UnixMicro(),
 		Format: record.FormatProto, SchemaID: w.schema.id, DefaultMissing: byte(o.DefaultMissing), Rows: rows,
+	}
+	for col, v := range o.MissingValues {
+		rec.Missing = append(rec.Missing, record.MissingValue{Column: col, Value: byte(v)})
+	}
+	return e.appendRecord(s, rec, o.Offset, rowErrs, now)
+}
+
+// appendArrow is Append for an Arrow writer.
+func (e *Engine) appendArrow(s *Stream, w *Writer, rows [][]byte, o AppendOptions, ropts *rowcodec.Options, now time.Time) *Ack {
+	var bad string
+	var n int
+	var rowErrs rowcodec.RowErrors
+	if len(rows) != 1 {
+		bad = "An Arrow append carries exactly one serialized_record_batch."
+	} else {
+		var err error
+		n, rowErrs, err = w.adec.Validate(rows[0], ropts)
+		switch {
+		case err != nil:
+			bad = "Invalid Arrow record batch: " + strings.TrimPrefix(err.Error(), "rowcodec: ")
+		case n == 0:
+			bad = "The request has no rows."
+		}
+	}
+	if bad != "" {
+		st := s.st
+		st.mu.Lock()
+		err := e.checkAppendLocked(s, o.Offset, now)
+		st.mu.Unlock()
+		if err != nil {
+			return failed(err)
+		}
+		return failed(&Error{Kind: ErrInvalidArgument, Entity: s.Name, Message: bad})
+	}
+	rec := &record.Rows{
+		Stream: s.st.id, TableUID: s.st.table.uid, Micros: now.UnixMicro(),
+		Format: record.FormatArrow, SchemaID: w.schema.id, DefaultMissing: byte(o.DefaultMissing), Rows: rows, N: n,
 	}
 	for col, v := range o.MissingValues {
 		rec.Missing = append(rec.Missing, record.MissingValue{Column: col, Value: byte(v)})
@@ -249,7 +341,7 @@ func (e *Engine) appendRecord(s *Stream, rec *record.Rows, offset int64, rowErrs
 
 	// Copy the rows into the record outside the lock; only the offset is
 	// patched in under it.
-	n := int64(len(rec.Rows))
+	n := int64(rec.RowCount())
 	bp := bufPool.Get().(*[]byte)
 	buf := (*bp)[:0]
 	if need := record.RowsSize(rec); cap(buf) < need {

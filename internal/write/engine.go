@@ -281,12 +281,13 @@ func (r *replayer) apply(ref Ref, data []byte) error {
 		if s.ID >= e.nextSchema {
 			e.nextSchema = s.ID + 1
 		}
-		ws := &writerSchema{id: s.ID, tableUID: s.TableUID, version: s.TableVersion, desc: append([]byte(nil), s.Descriptor...)}
+		ws := &writerSchema{id: s.ID, tableUID: s.TableUID, version: s.TableVersion, desc: append([]byte(nil), s.Descriptor...),
+			arrow: s.Format == record.FormatArrow}
 		var desc descriptorpb.DescriptorProto
-		if proto.Unmarshal(ws.desc, &desc) == nil {
+		if !ws.arrow && proto.Unmarshal(ws.desc, &desc) == nil {
 			ws.cdc = hasChangeType(&desc)
 		}
-		ws.key = schemaKey(ws.tableUID, ws.version, ws.desc)
+		ws.key = schemaKey(ws.tableUID, ws.version, ws.desc, ws.arrow)
 		e.schemas[ws.id] = ws
 		e.schemaKeys[ws.key] = ws
 	case record.KindFinalized:

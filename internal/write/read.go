@@ -228,6 +228,21 @@ func (e *Engine) decodeChunk(ctx context.Context, t *catalog.Table, c chunk) (*d
 				infos[i], _ = changeOf(r, n)
 			}
 		}
+	case record.FormatArrow:
+		dec, sch, err := e.arrowDecoder(ctx, rec.SchemaID)
+		if err != nil {
+			return nil, err
+		}
+		from = sch
+		if len(rec.Rows) != 1 {
+			return nil, fmt.Errorf("%w: Arrow rows record with %d batches", ErrStorage, len(rec.Rows))
+		}
+		if err := dec.Decode(rec.Rows[0], &opts, emit); err != nil {
+			return nil, fmt.Errorf("%w: decoding stored rows: %v", ErrStorage, err)
+		}
+		if len(rows) != rec.RowCount() {
+			return nil, fmt.Errorf("%w: Arrow batch holds %d rows, the record says %d", ErrStorage, len(rows), rec.RowCount())
+		}
 	case record.FormatJSON:
 		dec, sch, err := e.jsonDecoder(ctx, rec.TableUID, rec.TableVersion)
 		if err != nil {
@@ -272,8 +287,8 @@ func (e *Engine) protoDecoder(ctx context.Context, id uint64) (*rowcodec.ProtoDe
 	e.mu.RLock()
 	ws := e.schemas[id]
 	e.mu.RUnlock()
-	if ws == nil {
-		return nil, nil, false, fmt.Errorf("%w: writer schema %d missing from log", ErrStorage, id)
+	if ws == nil || ws.arrow {
+		return nil, nil, false, fmt.Errorf("%w: proto writer schema %d missing from log", ErrStorage, id)
 	}
 	sch, err := e.cat.SchemaAt(ctx, ws.tableUID, ws.version)
 	if err != nil {
@@ -301,6 +316,36 @@ func (e *Engine) protoDecoder(ctx context.Context, id uint64) (*rowcodec.ProtoDe
 	e.decoders[key] = dec
 	e.decMu.Unlock()
 	return dec, sch, ws.cdc, nil
+}
+
+// arrowDecoder returns the compiled decoder of Arrow writer schema id and
+// the table schema it maps onto.
+func (e *Engine) arrowDecoder(ctx context.Context, id uint64) (*rowcodec.ArrowDecoder, *schema.Table, error) {
+	e.mu.RLock()
+	ws := e.schemas[id]
+	e.mu.RUnlock()
+	if ws == nil || !ws.arrow {
+		return nil, nil, fmt.Errorf("%w: Arrow writer schema %d missing from log", ErrStorage, id)
+	}
+	sch, err := e.cat.SchemaAt(ctx, ws.tableUID, ws.version)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: schema history: %v", ErrStorage, err)
+	}
+	key := decoderKey{format: record.FormatArrow, schemaID: id}
+	e.decMu.Lock()
+	d, ok := e.decoders[key]
+	e.decMu.Unlock()
+	if ok {
+		return d.(*rowcodec.ArrowDecoder), sch, nil
+	}
+	dec, err := rowcodec.CompileArrow(ws.desc, sch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: stored Arrow schema: %v", ErrStorage, err)
+	}
+	e.decMu.Lock()
+	e.decoders[key] = dec
+	e.decMu.Unlock()
+	return dec, sch, nil
 }
 
 func (e *Engine) jsonDecoder(ctx context.Context, uid, version int64) (*rowcodec.JSONDecoder, *schema.Table, error) {

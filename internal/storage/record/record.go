@@ -51,6 +51,9 @@ type RowFormat byte
 const (
 	FormatProto RowFormat = 1 // serialized proto2 messages described by the Schema record
 	FormatJSON  RowFormat = 2 // insertAll JSON objects, decoded against the table schema version
+	// FormatArrow: one encapsulated Arrow IPC RecordBatch message holding
+	// all the record's rows, described by an Arrow Schema record.
+	FormatArrow RowFormat = 3
 )
 
 // DefaultStream is the stream id of every table's _default stream.
@@ -65,13 +68,16 @@ type StreamCreated struct {
 	Name     string
 }
 
-// Schema records a writer schema: a DescriptorProto (serialized) validated
-// against a table schema version. Rows refer to it by ID.
+// Schema records a writer schema validated against a table schema
+// version: a serialized DescriptorProto (Format FormatProto, or 0 as in
+// records written before Arrow existed) or an encapsulated Arrow IPC
+// Schema message (Format FormatArrow). Rows refer to it by ID.
 type Schema struct {
 	ID           uint64
 	TableUID     int64
 	TableVersion int64
 	Descriptor   []byte
+	Format       RowFormat // 0 reads as FormatProto
 }
 
 // Finalized records FinalizeWriteStream.
@@ -101,9 +107,9 @@ type MissingValue struct {
 }
 
 // Rows records one accepted append request: N rows starting at stream
-// offset First. For FormatProto, SchemaID names the Schema record; for
-// FormatJSON, TableVersion names the table schema version the rows were
-// validated against.
+// offset First. For FormatProto and FormatArrow, SchemaID names the Schema
+// record; for FormatJSON, TableVersion names the table schema version the
+// rows were validated against.
 type Rows struct {
 	Stream         uint64
 	TableUID       int64
@@ -122,8 +128,21 @@ type Rows struct {
 	HasPartition    bool
 	PartitionMicros int64
 	Missing         []MissingValue
-	// Rows are the rows exactly as the client sent them.
+	// Rows are the rows exactly as the client sent them. For FormatArrow
+	// it holds exactly one element, the record batch message, and N is
+	// its row count.
 	Rows [][]byte
+	// N is the row count of a FormatArrow record (ignored otherwise: the
+	// count is len(Rows)).
+	N int
+}
+
+// RowCount returns the number of rows r records.
+func (r *Rows) RowCount() int {
+	if r.Format == FormatArrow {
+		return r.N
+	}
+	return len(r.Rows)
 }
 
 // Header is the part of a Rows record that recovery needs, decoded
@@ -164,7 +183,12 @@ func AppendSchema(dst []byte, r *Schema) []byte {
 	dst = binary.AppendUvarint(dst, r.ID)
 	dst = binary.AppendVarint(dst, r.TableUID)
 	dst = binary.AppendVarint(dst, r.TableVersion)
-	return appendBytes(dst, r.Descriptor)
+	dst = appendBytes(dst, r.Descriptor)
+	if r.Format != 0 && r.Format != FormatProto {
+		// Proto schemas keep the original layout; others add a format byte.
+		dst = append(dst, byte(r.Format))
+	}
+	return dst
 }
 
 // AppendFinalized encodes r onto dst.
@@ -203,7 +227,7 @@ func AppendRows(dst []byte, r *Rows) []byte {
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(r.TableUID))
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(r.First))
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(r.Micros))
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(r.Rows)))
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(r.RowCount()))
 	dst = append(dst, byte(r.Format))
 	dst = binary.AppendUvarint(dst, r.SchemaID)
 	dst = binary.AppendVarint(dst, r.TableVersion)
@@ -289,6 +313,14 @@ func DecodeRows(b []byte) (*Rows, error) {
 	for i := 0; i < nm && d.err == nil; i++ {
 		r.Missing = append(r.Missing, MissingValue{Column: d.string(), Value: d.byte()})
 	}
+	if r.Format == FormatArrow {
+		r.N = h.N
+		r.Rows = [][]byte{d.bytes()}
+		if err := d.finish(); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
 	if h.N > len(b) {
 		return nil, fmt.Errorf("%w: row count %d exceeds record size", ErrCorrupt, h.N)
 	}
@@ -321,6 +353,9 @@ func DecodeSchema(b []byte) (*Schema, error) {
 	}
 	r := &Schema{ID: d.uvarint(), TableUID: d.varint(), TableVersion: d.varint()}
 	r.Descriptor = d.bytes()
+	if d.err == nil && d.i < len(d.b) {
+		r.Format = RowFormat(d.byte())
+	}
 	return r, d.finish()
 }
 

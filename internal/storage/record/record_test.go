@@ -24,6 +24,43 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("got %+v, %v; want %+v", out, err, in)
 		}
 	})
+	t.Run("ArrowSchema", func(t *testing.T) {
+		in := &record.Schema{ID: 9, TableUID: 1, TableVersion: 4, Descriptor: []byte{0xff, 0xff, 0xff, 0xff, 8}, Format: record.FormatArrow}
+		b := record.AppendSchema(nil, in)
+		out, err := record.DecodeSchema(b)
+		if err != nil || !reflect.DeepEqual(in, out) {
+			t.Fatalf("got %+v, %v; want %+v", out, err, in)
+		}
+		// A proto schema keeps the layout records had before Arrow.
+		proto := record.AppendSchema(nil, &record.Schema{ID: 9, TableUID: 1, TableVersion: 4, Descriptor: in.Descriptor, Format: record.FormatProto})
+		if !bytes.Equal(proto, b[:len(b)-1]) {
+			t.Errorf("proto schema record %x, want %x", proto, b[:len(b)-1])
+		}
+	})
+	t.Run("ArrowRows", func(t *testing.T) {
+		in := &record.Rows{Stream: 4, TableUID: 2, Micros: 77, Format: record.FormatArrow, SchemaID: 3,
+			Rows: [][]byte{[]byte("batch bytes")}, N: 1000}
+		b := record.AppendRows(nil, in)
+		if len(b) > record.RowsSize(in) {
+			t.Fatalf("RowsSize %d < encoded %d", record.RowsSize(in), len(b))
+		}
+		record.PatchFirst(b, 50)
+		in.First = 50
+		h, err := record.DecodeHeader(b)
+		if err != nil || h.N != 1000 || h.First != 50 {
+			t.Fatalf("header %+v, %v; want N 1000, First 50", h, err)
+		}
+		out, err := record.DecodeRows(b)
+		if err != nil || !reflect.DeepEqual(in, out) {
+			t.Fatalf("got %+v, %v; want %+v", out, err, in)
+		}
+		if out.RowCount() != 1000 {
+			t.Errorf("RowCount %d, want 1000", out.RowCount())
+		}
+		if _, err := record.DecodeRows(b[:len(b)-1]); !errors.Is(err, record.ErrCorrupt) {
+			t.Errorf("truncated: got %v, want ErrCorrupt", err)
+		}
+	})
 	t.Run("Finalized", func(t *testing.T) {
 		in := &record.Finalized{Stream: 1 << 40, Micros: 1700000000000000, RowCount: 12}
 		out, err := record.DecodeFinalized(record.AppendFinalized(nil, in))
