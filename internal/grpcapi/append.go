@@ -1,6 +1,7 @@
 package grpcapi
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +23,15 @@ type dest struct {
 	stream *write.Stream
 	writer *write.Writer
 	desc   *descriptorpb.DescriptorProto
+	arrow  []byte // the Arrow writer schema the writer was compiled from
 }
+
+// Row formats of a connection (spec §3.3 rule 6: fixed per connection).
+const (
+	formatUnset = iota
+	formatProto
+	formatArrow
+)
 
 // reply is one request's answer in flight: either an immediate error or
 // an engine ack to wait for.
@@ -42,6 +51,7 @@ type conn struct {
 	current    string
 	defaultMVI rowcodec.MissingValue
 	requests   int
+	format     int // formatUnset until the first request with rows
 }
 
 type recvResult struct {
@@ -209,6 +219,22 @@ func (c *conn) handle(req *storagepb.AppendRowsRequest) (*reply, error) {
 	c.current = name
 
 	var rows [][]byte
+	format := formatUnset
+	switch req.GetRows().(type) {
+	case *storagepb.AppendRowsRequest_ProtoRows:
+		format = formatProto
+	case *storagepb.AppendRowsRequest_ArrowRows:
+		format = formatArrow
+	}
+	if format != formatUnset {
+		if c.format == formatUnset {
+			c.format = format
+		} else if format != c.format {
+			return inband(name, &write.Error{Kind: write.ErrInvalidArgument, Entity: name,
+				Message: "A connection carries either proto_rows or arrow_rows, not both; open another connection for the other format."})
+		}
+	}
+	schemaField := "proto_rows.writer_schema"
 	switch r := req.GetRows().(type) {
 	case *storagepb.AppendRowsRequest_ProtoRows:
 		if ws := r.ProtoRows.GetWriterSchema(); ws != nil {
@@ -216,7 +242,7 @@ func (c *conn) handle(req *storagepb.AppendRowsRequest) (*reply, error) {
 			if desc == nil {
 				return inband(name, fmt.Errorf("%w: writer_schema.proto_descriptor is empty", write.ErrInvalidArgument))
 			}
-			if d.desc == nil || !proto.Equal(desc, d.desc) {
+			if d.desc == nil || d.writer == nil || d.writer.IsArrow() || !proto.Equal(desc, d.desc) {
 				w, err := c.svc.opts.Engine.CompileWriter(ctx, d.stream, desc)
 				if err != nil {
 					if errors.Is(err, write.ErrInvalidDescriptor) {
@@ -224,19 +250,37 @@ func (c *conn) handle(req *storagepb.AppendRowsRequest) (*reply, error) {
 					}
 					return inband(name, err)
 				}
-				d.writer, d.desc = w, desc
+				d.writer, d.desc, d.arrow = w, desc, nil
 			}
 		}
 		rows = r.ProtoRows.GetRows().GetSerializedRows()
 	case *storagepb.AppendRowsRequest_ArrowRows:
-		return inband(name, &write.Error{Kind: write.ErrInvalidArgument, Entity: name,
-			Message: "Arrow rows are not supported by this server yet; send proto_rows."})
+		schemaField = "arrow_rows.writer_schema"
+		if ws := r.ArrowRows.GetWriterSchema(); ws != nil {
+			ss := ws.GetSerializedSchema()
+			if len(ss) == 0 {
+				return inband(name, fmt.Errorf("%w: arrow_rows.writer_schema.serialized_schema is empty", write.ErrInvalidArgument))
+			}
+			if d.writer == nil || !d.writer.IsArrow() || !bytes.Equal(ss, d.arrow) {
+				w, err := c.svc.opts.Engine.CompileArrowWriter(ctx, d.stream, ss)
+				if err != nil {
+					if errors.Is(err, write.ErrInvalidDescriptor) {
+						return nil, toGRPC(err)
+					}
+					return inband(name, err)
+				}
+				d.writer, d.desc, d.arrow = w, nil, ss
+			}
+		}
+		if b := r.ArrowRows.GetRows().GetSerializedRecordBatch(); len(b) > 0 {
+			rows = [][]byte{b}
+		}
 	default:
 		return inband(name, &write.Error{Kind: write.ErrInvalidArgument, Entity: name, Message: "The request has no rows."})
 	}
 	if d.writer == nil {
 		err := &write.Error{Kind: write.ErrInvalidArgument, Entity: name,
-			Message: "No writer schema: the first request for a stream on a connection must carry proto_rows.writer_schema."}
+			Message: "No writer schema: the first request for a stream on a connection must carry " + schemaField + "."}
 		if first {
 			return nil, toGRPC(err)
 		}
