@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -109,9 +111,7 @@ func (d *ArrowDecoder) withBatch(batch []byte, fn func(arrow.RecordBatch) error)
 	if len(batch) == 0 {
 		return fmt.Errorf("%w: empty serialized_record_batch", ErrArrowBatch)
 	}
-	stream := make([]byte, 0, len(d.schema)+len(batch))
-	stream = append(append(stream, d.schema...), batch...)
-	r, err := openArrowStream(stream, maxArrowAlloc)
+	r, err := openArrowStream(maxArrowAlloc, d.schema, batch)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrArrowBatch, err)
 	}
@@ -138,16 +138,22 @@ func (d *ArrowDecoder) withBatch(batch []byte, fn func(arrow.RecordBatch) error)
 	return nil
 }
 
-// openArrowStream opens an IPC stream reader over b whose messages may not
-// claim more metadata or body bytes than b holds, and whose allocations
-// are capped at alloc bytes.
-func openArrowStream(b []byte, alloc int) (*ipc.Reader, error) {
+// openArrowStream opens an IPC stream reader over the concatenation of
+// parts, whose messages may not claim more metadata or body bytes than
+// the parts hold, and whose allocations are capped at alloc bytes.
+func openArrowStream(alloc int, parts ...[]byte) (*ipc.Reader, error) {
+	size := 0
+	readers := make([]io.Reader, len(parts))
+	for i, p := range parts {
+		size += len(p)
+		readers[i] = bytes.NewReader(p)
+	}
 	opts := []ipc.Option{
 		ipc.WithAllocator(newCappedAllocator(alloc)),
-		ipc.WithMetadataSizeLimit(int64(len(b))),
-		ipc.WithBodySizeLimit(int64(len(b))),
+		ipc.WithMetadataSizeLimit(int64(size)),
+		ipc.WithBodySizeLimit(int64(size)),
 	}
-	return ipc.NewReaderFromMessageReader(ipc.NewMessageReader(bytes.NewReader(b), opts...), opts...)
+	return ipc.NewReaderFromMessageReader(ipc.NewMessageReader(io.MultiReader(readers...), opts...), opts...)
 }
 
 // checkBatch verifies what the Arrow reader does not: that every array is
@@ -533,12 +539,14 @@ func textValue(f *arrowField, s string) (Value, *rowErr) {
 	return v, nil
 }
 
+// textOf returns a copy of a Utf8 cell: Arrow's strings alias the batch
+// buffers, which rows must not keep alive.
 func textOf(arr arrow.Array, i int) string {
 	switch a := arr.(type) {
 	case *array.String:
-		return a.Value(i)
+		return strings.Clone(a.Value(i))
 	case *array.LargeString:
-		return a.Value(i)
+		return strings.Clone(a.Value(i))
 	}
 	return ""
 }

@@ -131,7 +131,7 @@ func parseArrowSchema(b []byte) (as *arrow.Schema, err error) {
 	if len(b) == 0 {
 		return nil, errors.New("empty schema message")
 	}
-	r, err := openArrowStream(b, 1<<20)
+	r, err := openArrowStream(1<<20, b)
 	if err != nil {
 		return nil, errors.New(strings.TrimPrefix(err.Error(), "arrow/ipc: "))
 	}

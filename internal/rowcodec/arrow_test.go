@@ -2,6 +2,7 @@ package rowcodec_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -346,4 +347,53 @@ func FuzzArrowBatch(f *testing.F) {
 			t.Fatalf("Validate: %d valid rows; Decode emitted %d, error %v", n, count, derr)
 		}
 	})
+}
+
+// FuzzCompileArrow feeds arbitrary schema bytes to CompileArrow: it must
+// never panic, and every failure is a *SchemaError.
+func FuzzCompileArrow(f *testing.F) {
+	sm, err := arrowtest.SchemaMessage(arrowAllTypes())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sm)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, err := rowcodec.CompileArrow(b, allTypes())
+		var se *rowcodec.SchemaError
+		if err != nil && !errors.As(err, &se) {
+			t.Fatalf("error %v is not a *SchemaError", err)
+		}
+	})
+}
+
+func BenchmarkArrowValidate(b *testing.B) {
+	tbl := &schema.Table{Fields: []*schema.Field{
+		{Name: "name", Type: schema.String},
+		{Name: "n", Type: schema.Integer, Mode: schema.Required},
+		{Name: "ts", Type: schema.Timestamp},
+		{Name: "tags", Type: schema.String, Mode: schema.Repeated},
+	}}
+	s := arrow.NewSchema([]arrow.Field{
+		{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "n", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
+		{Name: "tags", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true},
+	}, nil)
+	d, _ := mustCompileArrow(b, s, tbl)
+	for _, rows := range []int{1, 500} {
+		parts := make([]string, rows)
+		for i := range parts {
+			parts[i] = fmt.Sprintf(`{"name": "row-%d", "n": %d, "ts": %d, "tags": ["a", "b"]}`, i, i, 1700000000000000+i)
+		}
+		batch := mustBatch(b, s, "["+strings.Join(parts, ",")+"]")
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(batch)))
+			for b.Loop() {
+				if _, errs, err := d.Validate(batch, nil); err != nil || len(errs) > 0 {
+					b.Fatal(err, errs)
+				}
+			}
+		})
+	}
 }
