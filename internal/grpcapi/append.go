@@ -269,7 +269,7 @@ func (c *conn) handle(req *storagepb.AppendRowsRequest) (*reply, error) {
 					}
 					return inband(name, err)
 				}
-				d.writer, d.desc, d.arrow = w, nil, ss
+				d.writer, d.desc, d.arrow = w, nil, bytes.Clone(ss) // ss aliases the whole request
 			}
 		}
 		if b := r.ArrowRows.GetRows().GetSerializedRecordBatch(); len(b) > 0 {
