@@ -119,18 +119,7 @@ func (e *Engine) CompileWriter(ctx context.Context, s *Stream, desc *descriptorp
 	}
 	dec, err := rowcodec.CompileProto(desc, target)
 	if err != nil {
-		var se *rowcodec.SchemaError
-		if errors.As(err, &se) {
-			kind := ErrSchemaIncompatible
-			switch se.Kind {
-			case rowcodec.InvalidDescriptor:
-				kind = ErrInvalidDescriptor
-			case rowcodec.ExtraFields:
-				kind = ErrSchemaExtraFields
-			}
-			return nil, &Error{Kind: kind, Entity: s.Name, Message: se.Message}
-		}
-		return nil, &Error{Kind: ErrInvalidDescriptor, Entity: s.Name, Message: "Invalid proto schema: " + err.Error()}
+		return nil, compileError(s, err, ErrInvalidDescriptor, "Invalid proto schema: ")
 	}
 	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(desc)
 	if err != nil {
@@ -141,6 +130,24 @@ func (e *Engine) CompileWriter(ctx context.Context, s *Stream, desc *descriptorp
 		return nil, err
 	}
 	return &Writer{schema: ws, dec: dec, table: t}, nil
+}
+
+// compileError turns a writer-schema compile error into an engine error
+// naming the stream: a *rowcodec.SchemaError by its kind, anything else as
+// other (with prefix before its text).
+func compileError(s *Stream, err error, other error, prefix string) error {
+	var se *rowcodec.SchemaError
+	if errors.As(err, &se) {
+		kind := ErrSchemaIncompatible
+		switch se.Kind {
+		case rowcodec.InvalidDescriptor:
+			kind = ErrInvalidDescriptor
+		case rowcodec.ExtraFields:
+			kind = ErrSchemaExtraFields
+		}
+		return &Error{Kind: kind, Entity: s.Name, Message: se.Message}
+	}
+	return &Error{Kind: other, Entity: s.Name, Message: prefix + err.Error()}
 }
 
 // CompileArrowWriter compiles an Arrow writer schema (an encapsulated IPC
@@ -156,18 +163,7 @@ func (e *Engine) CompileArrowWriter(ctx context.Context, s *Stream, serializedSc
 	}
 	dec, err := rowcodec.CompileArrow(serializedSchema, t.Schema)
 	if err != nil {
-		var se *rowcodec.SchemaError
-		if errors.As(err, &se) {
-			kind := ErrSchemaIncompatible
-			switch se.Kind {
-			case rowcodec.InvalidDescriptor:
-				kind = ErrInvalidDescriptor
-			case rowcodec.ExtraFields:
-				kind = ErrSchemaExtraFields
-			}
-			return nil, &Error{Kind: kind, Entity: s.Name, Message: se.Message}
-		}
-		return nil, &Error{Kind: ErrSchemaIncompatible, Entity: s.Name, Message: err.Error()}
+		return nil, compileError(s, err, ErrSchemaIncompatible, "")
 	}
 	ws, err := e.internSchema(t.UID, t.SchemaVersion, append([]byte(nil), serializedSchema...), false, true)
 	if err != nil {
