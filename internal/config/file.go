@@ -302,42 +302,30 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 func validateProjects(ps []Project) []string {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	seenP := map[string]bool{}
-	for i, p := range ps {
-		where := fmt.Sprintf("config file: projects[%d]", i)
-		if p.ID == "" {
+	// named checks one listed resource's id and returns where it is, for
+	// messages: "<parent>: <kind> <id>", or "<parent>: <list>[i]" without one.
+	named := func(parent, kind, list string, i int, id string, seen map[string]bool) string {
+		where := fmt.Sprintf("%s: %s[%d]", parent, list, i)
+		if id == "" {
 			add("%s: id is required", where)
-		} else {
-			where = fmt.Sprintf("config file: project %s", p.ID)
+			return where
 		}
-		if p.ID != "" && seenP[p.ID] {
+		where = fmt.Sprintf("%s: %s %s", parent, kind, id)
+		if seen[id] {
 			add("%s: listed twice", where)
 		}
-		seenP[p.ID] = true
+		seen[id] = true
+		return where
+	}
+	seenP := map[string]bool{}
+	for i, p := range ps {
+		where := named("config file", "project", "projects", i, p.ID, seenP)
 		seenD := map[string]bool{}
 		for j, d := range p.Datasets {
-			dwhere := fmt.Sprintf("%s: datasets[%d]", where, j)
-			if d.ID == "" {
-				add("%s: id is required", dwhere)
-			} else {
-				dwhere = fmt.Sprintf("%s: dataset %s", where, d.ID)
-			}
-			if d.ID != "" && seenD[d.ID] {
-				add("%s: listed twice", dwhere)
-			}
-			seenD[d.ID] = true
+			dwhere := named(where, "dataset", "datasets", j, d.ID, seenD)
 			seenT := map[string]bool{}
 			for k, t := range d.Tables {
-				twhere := fmt.Sprintf("%s: tables[%d]", dwhere, k)
-				if t.ID == "" {
-					add("%s: id is required", twhere)
-				} else {
-					twhere = fmt.Sprintf("%s: table %s", dwhere, t.ID)
-				}
-				if t.ID != "" && seenT[t.ID] {
-					add("%s: listed twice", twhere)
-				}
-				seenT[t.ID] = true
+				twhere := named(dwhere, "table", "tables", k, t.ID, seenT)
 				if len(t.Schema.Fields) == 0 && len(t.Rows) > 0 {
 					add("%s: rows need a schema", twhere)
 				}
